@@ -1,0 +1,333 @@
+"""analyze(document, config) -> Analysis: token counts, cost per call, context share and findings."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..catalog import Catalog, ModelCard
+from ..config import LoadedConfig, load_config
+from ..formats import (
+    Finding,
+    Format,
+    Include,
+    Message,
+    PromptDocument,
+    Related,
+    Severity,
+    detect_format,
+    parse_document,
+    read_prompt_file,
+    too_large,
+)
+from ..text import Span
+from ..tokens import Tokenizer, TokenizerUnavailable, tokenizer_for
+from ..tokens.counter import O200K_FRAMING
+
+SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2, Severity.HINT: 3}
+
+
+@dataclass
+class IncludeCount:
+    include: Include
+    tokens: int
+
+
+@dataclass
+class MessageCount:
+    message: Message
+    content_tokens: int
+    framing_tokens: int
+    includes: list[IncludeCount] = field(default_factory=list)
+
+    @property
+    def tokens(self) -> int:
+        return self.content_tokens + self.framing_tokens
+
+
+@dataclass
+class Analysis:
+    document: PromptDocument
+    model: str
+    card: ModelCard | None
+    tokenizer: Tokenizer
+    messages: list[MessageCount]
+    tools_tokens: int
+    reply_priming: int
+    prompt_tokens: int
+    exact: bool
+    expected_output_tokens: int
+    budget: int | None
+    budget_source: str | None
+    findings: list[Finding]
+
+    @property
+    def cost_per_call(self) -> float | None:
+        return self.card.cost(self.prompt_tokens, self.expected_output_tokens) if self.card else None
+
+    @property
+    def input_cost(self) -> float | None:
+        return self.card.cost(self.prompt_tokens, 0) if self.card else None
+
+    @property
+    def context_window(self) -> int | None:
+        return self.card.context_window if self.card else None
+
+    @property
+    def context_share(self) -> float | None:
+        window = self.context_window
+        return (self.prompt_tokens + self.expected_output_tokens) / window if window else None
+
+    @property
+    def budget_share(self) -> float | None:
+        return self.prompt_tokens / self.budget if self.budget else None
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity is Severity.ERROR)
+
+    def cost_of(self, tokens: int) -> float | None:
+        return self.card.cost(tokens, 0) if self.card else None
+
+
+def analyze(doc: PromptDocument, config: LoadedConfig, catalog: Catalog | None = None) -> Analysis:
+    catalog = catalog or catalog_for(config)
+    findings = list(doc.problems)
+    model = doc.model or config.settings.default_model
+    card = catalog.resolve(model, doc.provider)
+    tokenizer = _tokenizer(card, model, doc.provider)
+    if card is None:
+        findings.append(
+            Finding(
+                "unknown-model",
+                Severity.WARNING,
+                f"unknown model '{model}': not in the {_catalog_name(catalog)} or config [models]; "
+                f"tokens are an estimate with {tokenizer.encoding} and there is no price",
+                doc.model_span or Span(0, 0),
+            )
+        )
+    try:
+        tokenizer.encoder()
+    except TokenizerUnavailable as exc:
+        findings.append(Finding("tokenizer-unavailable", Severity.WARNING, f"{exc}; counting with o200k_base", Span(0, 0)))
+        tokenizer = Tokenizer("o200k_base", False, O200K_FRAMING, str(exc))
+
+    counts: list[MessageCount] = []
+    for message in doc.messages:
+        content = tokenizer.count(message.content)
+        framing = tokenizer.count_message(0, message.name, message.role)
+        includes = [IncludeCount(inc, tokenizer.count(inc.text)) for inc in message.includes]
+        for ic in includes:
+            ic.include.tokens = ic.tokens
+        counts.append(MessageCount(message, content, framing, includes))
+    tools_tokens, tools_covered = tokenizer.count_tools(doc.tools)
+    priming = tokenizer.framing.reply_priming if counts else 0
+    prompt_tokens = sum(c.tokens for c in counts) + tools_tokens + priming
+    exact = tokenizer.exact and tools_covered and not any(m.images for m in doc.messages) and not doc.tool_names
+    expected = _expected_output(doc, config, card)
+    budget, budget_source = (doc.budget, "frontmatter promptwise.budget") if doc.budget else config.budget_for(doc.path)
+    if budget_source and budget_source != "frontmatter promptwise.budget":
+        budget_source = f"budgets[\"{budget_source}\"] in {config.path.name if config.path else 'settings'}"
+
+    analysis = Analysis(
+        document=doc,
+        model=model,
+        card=card,
+        tokenizer=tokenizer,
+        messages=counts,
+        tools_tokens=tools_tokens,
+        reply_priming=priming,
+        prompt_tokens=prompt_tokens,
+        exact=exact,
+        expected_output_tokens=expected,
+        budget=budget,
+        budget_source=budget_source,
+        findings=findings,
+    )
+    findings.extend(_budget_findings(analysis, config))
+    findings.extend(_context_findings(analysis))
+    findings.extend(duplicated_paragraphs(doc, tokenizer, config.settings.duplicate_min_chars))
+    if doc.tool_names:
+        findings.append(
+            Finding(
+                "tools-not-counted",
+                Severity.INFO,
+                f"tools {', '.join(doc.tool_names)} are defined in code; their definitions are not counted",
+                doc.key_span("tools"),
+            )
+        )
+    findings.sort(key=lambda f: (f.span.start, SEVERITY_ORDER[f.severity]))
+    return analysis
+
+
+def catalog_for(config: LoadedConfig) -> Catalog:
+    """The bundled catalog with this config's model overrides, built once per loaded config."""
+    if config.catalog is None:
+        source = f"config {config.path}" if config.path else "settings"
+        config.catalog = Catalog.bundled().with_overrides(config.settings.models, source)
+    return config.catalog
+
+
+def _catalog_name(catalog: Catalog) -> str:
+    from ..catalog import litellm_version
+
+    return f"litellm {litellm_version()} price map"
+
+
+def _tokenizer(card: ModelCard | None, model: str, provider: str | None) -> Tokenizer:
+    if card is not None and card.tokenizer:
+        return Tokenizer(card.tokenizer, False, O200K_FRAMING, "tokenizer set in config")
+    if card is not None:
+        return tokenizer_for(card.name, card.provider)
+    return tokenizer_for(model, provider)
+
+
+def _expected_output(doc: PromptDocument, config: LoadedConfig, card: ModelCard | None) -> int:
+    if doc.expected_output_tokens is not None:
+        return doc.expected_output_tokens
+    if doc.max_output_tokens is not None:
+        return doc.max_output_tokens
+    return config.settings.expected_output_tokens
+
+
+def _anchor(analysis: Analysis) -> Span:
+    doc = analysis.document
+    if doc.model_span is not None:
+        return doc.model_span
+    if "promptwise.budget" in doc.keys:
+        return doc.keys["promptwise.budget"].value_span
+    first = doc.messages[0].header if doc.messages else Span(0, 0)
+    return first
+
+
+def _largest_parts(analysis: Analysis, limit: int = 3) -> list[Related]:
+    parts: list[tuple[int, Related]] = []
+    path = analysis.document.path
+    for count in analysis.messages:
+        for ic in count.includes:
+            parts.append((ic.tokens, Related(path, ic.include.span, f"{ic.include.target} brings in {ic.tokens:,} tokens")))
+        label = f"{count.message.role} message" + (f" ({count.message.name})" if count.message.name else "")
+        parts.append((count.tokens, Related(path, count.message.header if len(count.message.header) else count.message.body, f"{label}: {count.tokens:,} tokens")))
+    parts.sort(key=lambda p: -p[0])
+    return [r for _, r in parts[:limit]]
+
+
+def _budget_findings(analysis: Analysis, config: LoadedConfig) -> list[Finding]:
+    budget = analysis.budget
+    if not budget:
+        return []
+    used = analysis.prompt_tokens
+    share = used / budget
+    estimate = "" if analysis.exact else " (estimate)"
+    if used > budget:
+        return [
+            Finding(
+                "over-budget",
+                Severity.ERROR,
+                f"{used:,} tokens per call{estimate}, over the budget of {budget:,} by {used - budget:,} "
+                f"({share:.0%}; budget from {analysis.budget_source})",
+                _anchor(analysis),
+                related=_largest_parts(analysis),
+                data={"tokens": used, "budget": budget},
+            )
+        ]
+    if share >= config.settings.warn_at:
+        return [
+            Finding(
+                "near-budget",
+                Severity.WARNING,
+                f"{used:,} tokens per call{estimate} use {share:.0%} of the budget of {budget:,} "
+                f"(warning at {config.settings.warn_at:.0%}; budget from {analysis.budget_source})",
+                _anchor(analysis),
+                data={"tokens": used, "budget": budget},
+            )
+        ]
+    return []
+
+
+def _context_findings(analysis: Analysis) -> list[Finding]:
+    window = analysis.context_window
+    if not window:
+        return []
+    needed = analysis.prompt_tokens + analysis.expected_output_tokens
+    if needed <= window:
+        return []
+    return [
+        Finding(
+            "context-overflow",
+            Severity.ERROR,
+            f"{analysis.prompt_tokens:,} input tokens plus {analysis.expected_output_tokens:,} reserved for output "
+            f"need {needed:,}, over {analysis.model}'s context window of {window:,} by {needed - window:,}",
+            _anchor(analysis),
+            related=_largest_parts(analysis),
+            data={"needed": needed, "window": window},
+        )
+    ]
+
+
+_PARAGRAPH = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")
+_SPACES = re.compile(r"\s+")
+
+
+def duplicated_paragraphs(doc: PromptDocument, tokenizer: Tokenizer, min_chars: int) -> list[Finding]:
+    """Paragraphs (blocks between blank lines) that repeat an earlier one word for word."""
+    start = doc.frontmatter_span.end if doc.frontmatter_span else 0
+    first_seen: dict[str, Span] = {}
+    findings: list[Finding] = []
+    text = doc.text
+    for match in _PARAGRAPH.finditer(text, start):
+        raw = match.group().rstrip("\n")
+        if len(raw) < min_chars:
+            continue
+        stripped = raw.strip()
+        if _ROLE_ONLY.match(stripped):
+            continue
+        key = _SPACES.sub(" ", stripped)
+        span = Span(match.start(), match.start() + len(raw))
+        earlier = first_seen.get(key)
+        if earlier is None:
+            first_seen[key] = span
+            continue
+        tokens = tokenizer.count(stripped)
+        line = doc.lines.line_of(earlier.start) + 1
+        findings.append(
+            Finding(
+                "duplicated-paragraph",
+                Severity.WARNING,
+                f"this paragraph repeats the one on line {line} word for word ({tokens:,} tokens sent twice)",
+                span,
+                related=[Related(doc.path, earlier, "first occurrence")],
+                unnecessary=True,
+                data={"tokens": tokens, "first": [earlier.start, earlier.end]},
+            )
+        )
+    return findings
+
+
+_ROLE_ONLY = re.compile(r"^(system|user|assistant|developer)\s*:\s*$", re.IGNORECASE)
+
+
+# ---- entry points the CLI and the language server share ----
+
+
+def analyze_text(path: Path, text: str, config: LoadedConfig | None = None, fmt: Format | None = None) -> Analysis | list[Finding]:
+    """Analyze text for a path; returns the findings alone when the text cannot be analyzed."""
+    config = config or load_config(path)
+    fmt = fmt or detect_format(path, config.settings.plain_prompts, config.root) or Format.PLAIN
+    big = too_large(text, config.settings.max_file_size)
+    if big is not None:
+        return [big]
+    doc = parse_document(path, text, fmt)
+    return analyze(doc, config)
+
+
+def analyze_file(path: Path, config: LoadedConfig | None = None, fmt: Format | None = None) -> Analysis | list[Finding]:
+    config = config or load_config(path)
+    result = read_prompt_file(path, config.settings.max_file_size)
+    if result.text is None:
+        return result.problems
+    analysis = analyze_text(path, result.text, config, fmt)
+    if isinstance(analysis, Analysis):
+        analysis.findings[:0] = result.problems
+    return analysis

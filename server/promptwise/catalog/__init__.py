@@ -1,0 +1,203 @@
+"""Model catalog: prices, context windows and capabilities from litellm's bundled price map, plus config overrides."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..tokens.encodings import litellm_dir
+
+PRICE_MAP_FILE = "model_prices_and_context_window_backup.json"
+CAPABILITIES = {
+    "tools": "supports_function_calling",
+    "vision": "supports_vision",
+    "json": "supports_response_schema",
+    "reasoning": "supports_reasoning",
+    "prompt_caching": "supports_prompt_caching",
+    "system_messages": "supports_system_messages",
+    "pdf": "supports_pdf_input",
+}
+# Prefixes prompt formats use, mapped to litellm's provider prefixes ("" = no prefix in the map).
+_PREFIXES = {
+    "openai": "",
+    "anthropic": "",
+    "googleai": "gemini/",
+    "google-genai": "gemini/",
+    "gemini": "gemini/",
+    "vertexai": "vertex_ai/",
+    "vertex_ai": "vertex_ai/",
+    "azure": "azure/",
+    "azure_openai": "azure/",
+    "ollama": "ollama/",
+    "mistral": "mistral/",
+    "groq": "groq/",
+    "deepseek": "deepseek/",
+    "bedrock": "bedrock/",
+    "openrouter": "openrouter/",
+}
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    name: str
+    provider: str
+    mode: str = "chat"
+    input_cost_per_token: float | None = None
+    output_cost_per_token: float | None = None
+    cache_read_cost_per_token: float | None = None
+    context_window: int | None = None
+    max_output_tokens: int | None = None
+    supports: frozenset[str] = field(default_factory=frozenset)
+    source: str = ""
+    deprecation_date: str | None = None
+    tokenizer: str | None = None  # set by config overrides only
+
+    @property
+    def priced(self) -> bool:
+        return self.input_cost_per_token is not None and self.output_cost_per_token is not None
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float | None:
+        if not self.priced:
+            return None
+        return input_tokens * self.input_cost_per_token + output_tokens * self.output_cost_per_token  # type: ignore[operator]
+
+    @property
+    def input_per_million(self) -> float | None:
+        return None if self.input_cost_per_token is None else self.input_cost_per_token * 1e6
+
+    @property
+    def output_per_million(self) -> float | None:
+        return None if self.output_cost_per_token is None else self.output_cost_per_token * 1e6
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None
+
+
+def _float(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _card(name: str, entry: dict[str, Any], source: str) -> ModelCard:
+    return ModelCard(
+        name=name,
+        provider=str(entry.get("litellm_provider") or ""),
+        mode=str(entry.get("mode") or "chat"),
+        input_cost_per_token=_float(entry.get("input_cost_per_token")),
+        output_cost_per_token=_float(entry.get("output_cost_per_token")),
+        cache_read_cost_per_token=_float(entry.get("cache_read_input_token_cost")),
+        context_window=_int(entry.get("max_input_tokens")) or _int(entry.get("max_tokens")),
+        max_output_tokens=_int(entry.get("max_output_tokens")),
+        supports=frozenset(cap for cap, flag in CAPABILITIES.items() if entry.get(flag) is True),
+        source=source,
+        deprecation_date=entry.get("deprecation_date") if isinstance(entry.get("deprecation_date"), str) else None,
+    )
+
+
+def litellm_version() -> str:
+    base = litellm_dir()
+    if base is None:
+        return "unknown"
+    for dist in base.parent.glob("litellm-*.dist-info"):
+        return dist.name[len("litellm-") : -len(".dist-info")]
+    return "unknown"
+
+
+@lru_cache(maxsize=1)
+def _bundled() -> dict[str, ModelCard]:
+    base = litellm_dir()
+    if base is None or not (base / PRICE_MAP_FILE).is_file():
+        return {}
+    data = json.loads((base / PRICE_MAP_FILE).read_text(encoding="utf-8"))
+    source = f"litellm {litellm_version()} bundled price map"
+    return {name: _card(name, entry, source) for name, entry in data.items() if isinstance(entry, dict) and name != "sample_spec"}
+
+
+class Catalog:
+    def __init__(self, cards: dict[str, ModelCard]) -> None:
+        self.cards = cards
+        self._lower = {k.lower(): k for k in cards}
+
+    @classmethod
+    def bundled(cls) -> "Catalog":
+        return _bundled_catalog()
+
+    def with_overrides(self, overrides: dict[str, Any], source: str) -> "Catalog":
+        """Add or change models from config (`[models."name"]` tables)."""
+        if not overrides:
+            return self
+        cards = dict(self.cards)
+        for name, spec in overrides.items():
+            base = self.resolve(name) or ModelCard(name=name, provider=spec.provider or "custom")
+            changes: dict[str, Any] = {"name": name, "source": source}
+            if spec.provider:
+                changes["provider"] = spec.provider
+            if spec.input_cost_per_million is not None:
+                changes["input_cost_per_token"] = spec.input_cost_per_million / 1e6
+            if spec.output_cost_per_million is not None:
+                changes["output_cost_per_token"] = spec.output_cost_per_million / 1e6
+            if spec.context_window is not None:
+                changes["context_window"] = spec.context_window
+            if spec.max_output_tokens is not None:
+                changes["max_output_tokens"] = spec.max_output_tokens
+            if spec.supports is not None:
+                changes["supports"] = frozenset(spec.supports)
+            if spec.tokenizer is not None:
+                changes["tokenizer"] = spec.tokenizer
+            if spec.mode is not None:
+                changes["mode"] = spec.mode
+            cards[name] = replace(base, **changes)
+        return Catalog(cards)
+
+    def __len__(self) -> int:
+        return len(self.cards)
+
+    def get(self, name: str) -> ModelCard | None:
+        key = self._lower.get(name.lower())
+        return self.cards.get(key) if key is not None else None
+
+    def resolve(self, name: str, provider: str | None = None) -> ModelCard | None:
+        """Find a model however a prompt file spells it: `gpt-4o`, `openai/gpt-4o`, `GPT-4o`, `googleai/...`."""
+        for candidate in _spellings(name, provider):
+            card = self.get(candidate)
+            if card is not None:
+                return card
+        return None
+
+    def chat_models(self) -> Iterable[ModelCard]:
+        return (c for c in self.cards.values() if c.mode in ("chat", "responses"))
+
+
+@lru_cache(maxsize=1)
+def _bundled_catalog() -> Catalog:
+    return Catalog(_bundled())
+
+
+def _spellings(name: str, provider: str | None) -> list[str]:
+    raw = name.strip()
+    display = re.sub(r"\s*\([^)]*\)\s*$", "", raw)  # "GPT-4.1 (copilot)" -> "GPT-4.1"
+    names = [raw, display, display.replace(" ", "-")]
+    out: list[str] = []
+    for n in names:
+        out.append(n)
+        if "/" in n:
+            prefix, rest = n.split("/", 1)
+            mapped = _PREFIXES.get(prefix.lower())
+            if mapped is not None:
+                out.append(mapped + rest)
+                out.append(rest)
+        elif provider:
+            mapped = _PREFIXES.get(provider.lower())
+            if mapped:
+                out.append(mapped + n)
+    seen: set[str] = set()
+    return [n for n in out if not (n.lower() in seen or seen.add(n.lower()))]
+
+
+def price_map_path() -> Path | None:
+    base = litellm_dir()
+    return base / PRICE_MAP_FILE if base else None

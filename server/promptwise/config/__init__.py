@@ -1,0 +1,247 @@
+"""Project settings from `promptwise.toml` or `[tool.promptwise]` in pyproject.toml, found by walking up."""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..formats import glob_match
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+Capability = Literal["tools", "vision", "json", "reasoning", "prompt_caching", "system_messages", "pdf"]
+TokenizerName = Literal["o200k_base", "cl100k_base", "p50k_base", "claude", "deepseek"]
+
+
+class ModelSettings(BaseModel):
+    """A model added to the catalog or overriding litellm's entry (private deployments, negotiated prices)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    provider: Optional[str] = Field(None, description="Provider name as litellm spells it, e.g. `openai`.")
+    input_cost_per_million: Optional[float] = Field(None, ge=0, description="USD per million input tokens.")
+    output_cost_per_million: Optional[float] = Field(None, ge=0, description="USD per million output tokens.")
+    context_window: Optional[int] = Field(None, ge=1, description="Maximum input tokens.")
+    max_output_tokens: Optional[int] = Field(None, ge=1)
+    tokenizer: Optional[TokenizerName] = Field(None, description="Tokenizer to count with.")
+    supports: Optional[list[Capability]] = Field(None, description="Capabilities this model has.")
+    mode: Optional[Literal["chat", "completion", "embedding"]] = None
+    api_base: Optional[str] = Field(None, description="Base URL for evaluation calls (e.g. a local server).")
+    api_key_env: Optional[str] = Field(None, description="Environment variable holding the API key for evals.")
+
+
+class EvalSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    judge_model: Optional[str] = Field(None, description="Model that grades `llm-rubric` assertions.")
+    embedding_model: Optional[str] = Field(None, description="Model for `similar` assertions.")
+    concurrency: int = Field(8, ge=1, le=1000, description="Model calls in flight at once.")
+    timeout: float = Field(60.0, gt=0, description="Seconds before a model call times out.")
+    retries: int = Field(3, ge=0, le=20, description="Retries on 429 and 5xx responses.")
+    api_base: Optional[str] = Field(None, description="Base URL for all eval calls, e.g. a LiteLLM Proxy.")
+    api_key_env: Optional[str] = Field(None, description="Environment variable holding the API key.")
+    cache_dir: Optional[str] = Field(None, description="Where responses are cached (default .promptwise/cache).")
+
+
+class Config(BaseModel):
+    """promptwise settings: `[tool.promptwise]` in pyproject.toml, or the top level of promptwise.toml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default_model: str = Field("gpt-4o-mini", description="Model for files that do not name one.")
+    expected_output_tokens: int = Field(
+        500, ge=0, description="Output tokens reserved and priced per call when a file sets no max output."
+    )
+    warn_at: float = Field(0.8, gt=0, le=1, description="Share of the budget at which near-budget warns.")
+    budgets: dict[str, int] = Field(
+        default_factory=dict,
+        description="Glob (relative to the config file) to maximum input tokens per call; later globs win.",
+    )
+    allowed_providers: Optional[list[str]] = Field(
+        None, description="Providers model suggestions may use (default: current provider plus keys in the environment)."
+    )
+    plain_prompts: list[str] = Field(
+        default_factory=lambda: ["prompts/**/*.txt", "prompts/**/*.md"],
+        description="Globs of plain-text prompts counted as one user message.",
+    )
+    exclude: list[str] = Field(
+        default_factory=lambda: ["node_modules/**", ".venv/**", "venv/**", ".git/**", "**/node_modules/**"],
+        description="Globs `promptwise check` skips when searching folders.",
+    )
+    duplicate_min_chars: int = Field(60, ge=1, description="Shortest paragraph reported when duplicated.")
+    max_file_size: int = Field(8 * 1024 * 1024, ge=1024, description="Bytes above which a file is not analyzed.")
+    models: dict[str, ModelSettings] = Field(default_factory=dict, description="Models to add or override.")
+    evals: EvalSettings = Field(default_factory=EvalSettings)
+
+
+@dataclass
+class ConfigProblem:
+    path: Path
+    key: str
+    message: str
+    line: int = 0  # zero-based
+
+
+@dataclass
+class LoadedConfig:
+    settings: Config
+    path: Path | None = None
+    problems: list[ConfigProblem] = field(default_factory=list)
+    catalog: Any = field(default=None, repr=False)  # the catalog with these overrides, built on first use
+
+    @property
+    def root(self) -> Path:
+        return self.path.parent if self.path else Path.cwd()
+
+    def relative(self, path: Path) -> str | None:
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return None
+
+    def budget_for(self, path: Path) -> tuple[int | None, str | None]:
+        """The budget the last matching glob gives, and that glob."""
+        relative = self.relative(path)
+        if relative is None:
+            return None, None
+        found: tuple[int | None, str | None] = (None, None)
+        for pattern, tokens in self.settings.budgets.items():
+            if glob_match(relative, pattern):
+                found = (tokens, pattern)
+        return found
+
+
+def find_config_file(start: Path) -> Path | None:
+    directory = start if start.is_dir() else start.parent
+    directory = directory.resolve()
+    for folder in (directory, *directory.parents):
+        candidate = folder / "promptwise.toml"
+        if candidate.is_file():
+            return candidate
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            try:
+                if "[tool.promptwise" in pyproject.read_text(encoding="utf-8", errors="replace"):
+                    return pyproject
+            except OSError:
+                continue
+    return None
+
+
+_cache: dict[Path, tuple[float, LoadedConfig]] = {}
+
+
+def load_config(start: Path, overrides: dict[str, Any] | None = None) -> LoadedConfig:
+    """The settings that apply to a file or folder; problems never raise, they fall back to defaults."""
+    path = find_config_file(start)
+    if path is None:
+        return _validate({}, None, overrides)
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        mtime = 0.0
+    cached = _cache.get(path)
+    if cached is not None and cached[0] == mtime and not overrides:
+        return cached[1]
+    loaded = load_config_file(path, overrides)
+    if not overrides:
+        _cache[path] = (mtime, loaded)
+    return loaded
+
+
+def load_config_file(path: Path, overrides: dict[str, Any] | None = None) -> LoadedConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        return _validate({}, path, overrides, [ConfigProblem(path, "", f"cannot read {path.name}: {exc}")])
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", 0) or _line_from_message(str(exc))
+        return _validate(
+            {}, path, overrides, [ConfigProblem(path, "", f"{path.name} is not valid TOML: {exc}", max(0, line - 1))]
+        )
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("promptwise", {})
+    return _validate(data, path, overrides, text=text)
+
+
+def _line_from_message(message: str) -> int:
+    m = re.search(r"line (\d+)", message)
+    return int(m.group(1)) if m else 0
+
+
+def _validate(
+    data: dict[str, Any],
+    path: Path | None,
+    overrides: dict[str, Any] | None,
+    problems: list[ConfigProblem] | None = None,
+    text: str = "",
+) -> LoadedConfig:
+    problems = list(problems or [])
+    merged = {**data, **(overrides or {})}
+    source = path or Path("<settings>")
+    for _ in range(10):
+        try:
+            return LoadedConfig(Config.model_validate(merged), path, problems)
+        except ValidationError as exc:
+            for error in exc.errors():
+                loc = [str(p) for p in error["loc"]]
+                key = ".".join(loc)
+                problems.append(ConfigProblem(source, key, _describe(error, key), _key_line(text, loc)))
+                _drop(merged, error["loc"])
+    return LoadedConfig(Config(), path, problems)
+
+
+def _describe(error: dict[str, Any], key: str) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        top = key.split(".")[0]
+        allowed = ", ".join(Config.model_fields) if "." not in key else ""
+        where = f"; allowed keys: {allowed}" if allowed else ""
+        return f"unknown setting '{key}'{where}" if top == key else f"unknown setting '{key}'"
+    ctx = error.get("ctx") or {}
+    allowed = ""
+    if "expected" in ctx:
+        allowed = f"; allowed: {ctx['expected']}"
+    elif "gt" in ctx or "ge" in ctx or "le" in ctx or "lt" in ctx:
+        bounds = ", ".join(f"{k} {v}" for k, v in ctx.items() if k in ("gt", "ge", "lt", "le"))
+        allowed = f"; allowed: {bounds}"
+    return f"'{key}': {error['msg']} (got {error.get('input')!r}){allowed}; using the default instead"
+
+
+def _drop(data: dict[str, Any], loc: tuple[Any, ...]) -> None:
+    target: Any = data
+    for part in loc[:-1]:
+        if isinstance(target, dict) and part in target:
+            target = target[part]
+        elif isinstance(target, list) and isinstance(part, int) and part < len(target):
+            target = target[part]
+        else:
+            break
+    else:
+        if isinstance(target, dict):
+            target.pop(loc[-1], None)
+            return
+        if isinstance(target, list) and isinstance(loc[-1], int) and loc[-1] < len(target):
+            target.pop(loc[-1])
+            return
+    if loc and isinstance(data, dict):
+        data.pop(loc[0], None)
+
+
+def _key_line(text: str, loc: list[str]) -> int:
+    if not text:
+        return 0
+    for part in reversed(loc):
+        m = re.search(rf'^\s*"?{re.escape(part)}"?\s*=', text, re.MULTILINE)
+        if m:
+            return text.count("\n", 0, m.start())
+    return 0

@@ -1,0 +1,97 @@
+"""Pieces every format parser shares: frontmatter into the document, settings, includes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..text import Span
+from .document import Format, PromptDocument, Severity
+from .frontmatter import parse_frontmatter
+from .schema import PromptwiseSettings, validate_frontmatter
+
+
+def start_document(path: Path, text: str, fmt: Format, schema: type[BaseModel] | None) -> tuple[PromptDocument, int, Any]:
+    """Parse frontmatter into a new document; returns it, the body's offset and the validated model."""
+    doc = PromptDocument(path=path, format=fmt, text=text)
+    fm = parse_frontmatter(text)
+    doc.frontmatter_span = fm.span
+    doc.keys = fm.keys
+    if fm.error is not None:
+        message, span = fm.error
+        doc.problem("invalid-frontmatter", Severity.ERROR, message, span)
+        return doc, fm.body_start, None
+    doc.frontmatter = fm.data
+    validated = validate_frontmatter(doc, schema) if (schema is not None and fm.data) else None
+    if validated is not None:
+        apply_settings(doc, getattr(validated, "promptwise", None))
+    return doc, fm.body_start, validated
+
+
+def apply_settings(doc: PromptDocument, settings: PromptwiseSettings | None) -> None:
+    if settings is None:
+        return
+    if settings.budget is not None:
+        doc.budget = settings.budget
+    if settings.expected_output_tokens is not None:
+        doc.expected_output_tokens = settings.expected_output_tokens
+    if settings.model is not None:
+        doc.model = settings.model
+        key = doc.keys.get("promptwise.model")
+        doc.model_span = key.value_span if key else doc.model_span
+
+
+def set_model(doc: PromptDocument, name: Any, key: str) -> None:
+    """Record the model the file names and where, unless the promptwise block already chose one."""
+    if doc.model is not None or not isinstance(name, str) or not name.strip():
+        return
+    doc.model = name.strip()
+    found = doc.keys.get(key)
+    doc.model_span = found.value_span if found else None
+
+
+def int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    return None
+
+
+def first_int(mapping: Any, *keys: str) -> int | None:
+    if not isinstance(mapping, dict):
+        return None
+    for key in keys:
+        value = int_or_none(mapping.get(key))
+        if value is not None:
+            return value
+    return None
+
+
+def read_included(path: Path, max_bytes: int = 2 * 1024 * 1024) -> tuple[str | None, str | None]:
+    """Read a file another file pulls in; returns (text, error)."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return None, f"{path.name} does not exist"
+    except OSError as exc:
+        return None, f"cannot read {path}: {exc.strerror}"
+    if path.is_dir():
+        return None, f"{path} is a folder, not a file"
+    if size > max_bytes:
+        return None, f"{path.name} is {size:,} bytes, over the {max_bytes:,}-byte limit for included files"
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return None, f"cannot read {path}: {exc.strerror}"
+    if b"\x00" in data[:8192]:
+        return None, f"{path.name} is a binary file"
+    return data.decode("utf-8", errors="replace"), None
+
+
+def message_span(start: int, end: int) -> Span:
+    return Span(start, max(start, end))

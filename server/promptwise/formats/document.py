@@ -1,0 +1,141 @@
+"""PromptDocument: one parsed prompt file, whatever its format, with the source span of every part."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from ..text import LineIndex, Span
+
+
+class Format(str, Enum):
+    PROMPTY = "prompty"
+    DOTPROMPT = "dotprompt"
+    INSTRUCTIONS = "instructions"
+    PLAIN = "plain"
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    HINT = "hint"
+
+
+@dataclass
+class Related:
+    """Another place that explains a finding, possibly in another file."""
+
+    path: Path
+    span: Span | None
+    message: str
+    line: int = 0
+    character: int = 0
+
+
+@dataclass
+class Finding:
+    code: str
+    severity: Severity
+    message: str
+    span: Span
+    related: list[Related] = field(default_factory=list)
+    unnecessary: bool = False
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Include:
+    """Text pulled in from another file: a Dotprompt partial, a CLAUDE.md import, a linked file."""
+
+    target: str
+    span: Span  # where the reference is written in this file
+    path: Path | None
+    text: str = ""
+    error: str | None = None
+    tokens: int = 0  # filled in by analysis
+
+
+@dataclass
+class Variable:
+    """A template placeholder and the sample value it was rendered with, if any."""
+
+    name: str
+    span: Span
+    value: Any = None
+    source: str | None = None  # "sample", "default", "example" or None when undefined
+
+    @property
+    def defined(self) -> bool:
+        return self.source is not None
+
+
+@dataclass
+class Message:
+    role: str
+    span: Span  # header plus body in the source
+    header: Span  # the role line or role tag; empty for implicit messages
+    body: Span
+    content: str = ""  # rendered text, as sent
+    name: str | None = None
+    includes: list[Include] = field(default_factory=list)
+    variables: list[Variable] = field(default_factory=list)
+    images: int = 0
+
+
+@dataclass
+class FrontmatterKey:
+    key: str  # dotted path, e.g. "model.id"
+    span: Span  # the key
+    value_span: Span
+    value: Any = None
+
+
+@dataclass
+class PromptDocument:
+    path: Path
+    format: Format
+    text: str
+    frontmatter: dict[str, Any] = field(default_factory=dict)
+    frontmatter_span: Span | None = None
+    keys: dict[str, FrontmatterKey] = field(default_factory=dict)
+    model: str | None = None  # as the file names it
+    model_span: Span | None = None  # the model's value, for hints and edits
+    provider: str | None = None
+    max_output_tokens: int | None = None
+    budget: int | None = None
+    expected_output_tokens: int | None = None
+    messages: list[Message] = field(default_factory=list)
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    tool_names: list[str] = field(default_factory=list)  # tools referenced by name only
+    uses_json_output: bool = False
+    uses_reasoning: bool = False
+    problems: list[Finding] = field(default_factory=list)
+    _lines: LineIndex | None = field(default=None, repr=False)
+
+    @property
+    def lines(self) -> LineIndex:
+        if self._lines is None:
+            self._lines = LineIndex(self.text)
+        return self._lines
+
+    @property
+    def includes(self) -> list[Include]:
+        return [inc for m in self.messages for inc in m.includes]
+
+    @property
+    def variables(self) -> list[Variable]:
+        return [v for m in self.messages for v in m.variables]
+
+    def key_span(self, key: str) -> Span:
+        found = self.keys.get(key)
+        if found is not None:
+            return found.span
+        return self.frontmatter_span or Span(0, 0)
+
+    def problem(self, code: str, severity: Severity, message: str, span: Span, **kw: Any) -> Finding:
+        finding = Finding(code, severity, message, span, **kw)
+        self.problems.append(finding)
+        return finding

@@ -1,0 +1,200 @@
+"""Dotprompt `.prompt` files: YAML frontmatter and a Handlebars body with role tags and partials."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ..text import Span
+from . import handlebars as hb
+from .common import first_int, message_span, read_included, set_model, start_document
+from .document import Format, Include, Message, PromptDocument, Severity, Variable
+from .schema import DotpromptFrontmatter
+
+_BUILTIN_HELPERS = {"role", "history", "media", "section", "json", "ifEquals", "unlessEquals"}
+
+
+def parse_dotprompt(path: Path, text: str) -> PromptDocument:
+    doc, body_start, fm = start_document(path, text, Format.DOTPROMPT, DotpromptFrontmatter)
+    data = doc.frontmatter
+    set_model(doc, data.get("model"), "model")
+    if doc.model and "/" in doc.model:
+        doc.provider = doc.model.split("/", 1)[0]
+    doc.max_output_tokens = first_int(data.get("config"), "maxOutputTokens", "max_tokens", "maxTokens")
+    config = data.get("config") if isinstance(data.get("config"), dict) else {}
+    doc.uses_reasoning = any(k in config for k in ("thinkingConfig", "reasoning_effort", "reasoningEffort", "thinking"))
+    output = data.get("output") if isinstance(data.get("output"), dict) else {}
+    doc.uses_json_output = output.get("format") == "json" or "schema" in output
+    tools = data.get("tools")
+    if isinstance(tools, list):
+        doc.tool_names = [str(t) for t in tools]
+    samples, optional = _input_values(data.get("input"))
+
+    body = text[body_start:]
+    try:
+        nodes = hb.parse(body)
+    except hb.TemplateError as exc:
+        doc.problem("template-error", Severity.ERROR, f"Handlebars: {exc}", exc.span.shift(body_start))
+        doc.messages.append(
+            Message("user", Span(body_start, len(text)), Span(body_start, body_start), Span(body_start, len(text)), body.strip())
+        )
+        return doc
+    _build_messages(doc, nodes, body, body_start, samples, optional)
+    return doc
+
+
+def _input_values(spec: Any) -> tuple[dict[str, Any], set[str]]:
+    if not isinstance(spec, dict):
+        return {}, set()
+    samples = dict(spec.get("default") or {}) if isinstance(spec.get("default"), dict) else {}
+    optional: set[str] = set()
+    schema = spec.get("schema")
+    if isinstance(schema, dict):
+        for key in schema:
+            name = str(key).split("(", 1)[0]
+            if name.endswith("?"):
+                optional.add(name[:-1])
+    return samples, optional
+
+
+@lru_cache(maxsize=256)
+def _parse_partial(path: str, mtime_ns: int, size: int) -> tuple[list[Any] | None, str | None, str]:
+    text, error = read_included(Path(path))
+    if text is None:
+        return None, error, ""
+    try:
+        return hb.parse(text), None, text
+    except hb.TemplateError as exc:
+        return None, f"{Path(path).name}: {exc}", text
+
+
+def _partial_path(directory: Path, name: str) -> Path:
+    base = directory / name
+    return base.parent / f"_{base.name}.prompt"
+
+
+def _build_messages(
+    doc: PromptDocument, nodes: list[Any], body: str, base: int, samples: dict[str, Any], optional: set[str]
+) -> None:
+    directory = doc.path.parent
+    images = [0]
+    undefined: dict[str, list[Span]] = {}
+    includes: dict[int, Include] = {}
+
+    def partial(node: hb.Partial, scope: Any, chain: tuple[Path, ...], owner: Include | None) -> str:
+        target = _partial_path(chain[-1].parent if len(chain) > 1 else directory, node.name)
+        resolved = target.resolve()
+        include = None
+        if owner is None:
+            include = includes.get(id(node))
+            if include is None:
+                include = includes[id(node)] = Include(node.name, node.span.shift(base), target)
+        report = include or owner
+
+        def fail(message: str) -> str:
+            if report is not None and report.error is None:
+                report.error = message
+            return ""
+
+        if resolved in chain:
+            return fail("include cycle: " + " -> ".join(p.name for p in chain[1:] + (resolved,)))
+        try:
+            stat = resolved.stat()
+        except OSError:
+            return fail(f"partial '{node.name}' not found: expected {target.name} in {target.parent}")
+        parsed, error, _ = _parse_partial(str(resolved), stat.st_mtime_ns, stat.st_size)
+        if parsed is None:
+            return fail(error or f"cannot read {target}")
+        ctx = _context(lambda n, s: partial(n, s, chain + (resolved,), report))
+        text = hb.render(parsed, [scope], ctx)
+        if include is not None:
+            include.text = text
+        return text
+
+    def missing(node: hb.Mustache) -> str:
+        name = node.expr.name.split(".", 1)[0]
+        if name in optional:
+            return ""
+        undefined.setdefault(name, []).append(node.span)
+        return body[node.span.start : node.span.end]
+
+    def _context(partial_fn) -> hb.RenderContext:
+        def media(*args: Any, **kwargs: Any) -> str:
+            images[0] += 1
+            return ""
+
+        helpers = {
+            "role": lambda *a, **k: "",
+            "history": lambda *a, **k: "",
+            "media": media,
+            "section": lambda *a, **k: "",
+            "json": lambda value=None, **k: hb._to_text(value),
+        }
+        return hb.RenderContext(helpers=helpers, partial=partial_fn, missing=missing)
+
+    root_chain = (doc.path.resolve(),)
+    ctx = _context(lambda n, s: partial(n, s, root_chain, None))
+
+    # Top-level {{role "x"}} tags split the body into messages; text before the first is a user turn.
+    groups: list[tuple[str, Span | None, list[Any]]] = [("user", None, [])]
+    for node in nodes:
+        if isinstance(node, hb.Mustache) and node.expr.name == "role" and node.expr.args:
+            role = str(node.expr.args[0][1])
+            groups.append((role, node.span, []))
+        else:
+            groups[-1][2].append(node)
+
+    for index, (role, header, group) in enumerate(groups):
+        images[0] = 0
+        before = set(includes)
+        content = hb.render(group, [samples], ctx).strip()
+        start = header.start if header else (group[0].span.start if group else 0)
+        end = groups[index + 1][1].start if index + 1 < len(groups) else len(body)  # type: ignore[union-attr]
+        if header is None and not content and not any(id(n) in includes for n in group):
+            continue
+        message = Message(
+            role=role,
+            span=message_span(base + start, base + end),
+            header=(header.shift(base) if header else Span(base + start, base + start)),
+            body=Span(base + (header.end if header else start), base + end),
+            content=content,
+            images=images[0],
+        )
+        message.includes = [includes[k] for k in includes if k not in before]
+        message.variables = _variables(group, base, samples, optional)
+        doc.messages.append(message)
+
+    for include in doc.includes:
+        if include.error:
+            code = "include-cycle" if include.error.startswith("include cycle") else "missing-include"
+            doc.problem(code, Severity.ERROR, include.error, include.span)
+    for name, spans in undefined.items():
+        doc.problem(
+            "undefined-variable",
+            Severity.WARNING,
+            f"'{name}' has no value in input.default; it is counted as the literal placeholder",
+            spans[0].shift(base),
+        )
+
+
+def _variables(group: list[Any], base: int, samples: dict[str, Any], optional: set[str]) -> list[Variable]:
+    found: list[Variable] = []
+    for node, _ in _walk_scoped(group):
+        if not isinstance(node, hb.Mustache) or node.expr.args or node.expr.hash:
+            continue
+        if node.expr.name in _BUILTIN_HELPERS or node.expr.name.startswith(("@", "this", "..")):
+            continue
+        name = node.expr.name.split(".", 1)[0]
+        present, value = hb.lookup([samples], node.expr.name)
+        found.append(Variable(name, node.span.shift(base), value if present else None, "default" if present else None))
+    return found
+
+
+def _walk_scoped(nodes: list[Any]):
+    """Nodes evaluated against the prompt's own inputs (not inside #each / #with)."""
+    for node in nodes:
+        yield node, False
+        if isinstance(node, hb.Block) and node.expr.name not in ("each", "with"):
+            yield from _walk_scoped(node.body)
+            yield from _walk_scoped(node.inverse)

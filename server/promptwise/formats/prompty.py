@@ -1,0 +1,251 @@
+"""Prompty `.prompty` files (v1 and v2 frontmatter): role lines and a Jinja2 body rendered with samples."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.meta
+import yaml
+
+from ..text import Span
+from .common import first_int, message_span, read_included, set_model, start_document
+from .document import Format, Message, PromptDocument, Severity, Variable
+from .schema import PromptyFrontmatter
+
+# Prompty's role boundary: a line holding only a role name and a colon, optionally `role[name=x]:`.
+_ROLE_LINE = re.compile(
+    r"^[ \t]*#?[ \t]*(?P<role>system|user|assistant|developer|function|tool)"
+    r"(?:\[(?P<attrs>[^\]\n]*)\])?[ \t]*:[ \t]*\r?$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_VARIABLE = re.compile(r"\{\{-?\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
+_TEMPLATE_MARK = re.compile(r"\{\{|\{%|\{#")
+_PROVIDERS = {"azure_openai": "azure", "azure": "azure", "openai": "openai", "serverless": None}
+
+
+def parse_prompty(path: Path, text: str) -> PromptDocument:
+    doc, body_start, fm = start_document(path, text, Format.PROMPTY, PromptyFrontmatter)
+    data = doc.frontmatter
+    _read_model(doc, data.get("model"))
+    samples = _samples(doc, data)
+    doc.tools = _tools(data.get("tools"))
+    _build_messages(doc, text, body_start, samples)
+    return doc
+
+
+def _read_model(doc: PromptDocument, model: Any) -> None:
+    if isinstance(model, str):
+        set_model(doc, model, "model")
+        return
+    if not isinstance(model, dict):
+        return
+    if model.get("id"):
+        set_model(doc, model.get("id"), "model.id")
+        doc.provider = doc.provider or _provider(model.get("provider"))
+    configuration = model.get("configuration") or model.get("connection") or {}
+    if isinstance(configuration, dict):
+        for key in ("model", "name", "azure_deployment", "deployment"):
+            if configuration.get(key):
+                prefix = "model.configuration" if "configuration" in model else "model.connection"
+                set_model(doc, configuration[key], f"{prefix}.{key}")
+                break
+        doc.provider = doc.provider or _provider(configuration.get("type") or configuration.get("kind"))
+    doc.max_output_tokens = first_int(model.get("parameters"), "max_tokens", "max_completion_tokens") or first_int(
+        model.get("options"), "maxOutputTokens", "max_tokens", "maxTokens"
+    )
+    params = {**(model.get("parameters") or {}), **(model.get("options") or {})} if isinstance(
+        model.get("parameters") or {}, dict
+    ) and isinstance(model.get("options") or {}, dict) else {}
+    fmt = params.get("response_format") or params.get("responseFormat")
+    doc.uses_json_output = bool(fmt) and "json" in json.dumps(fmt)
+    doc.uses_reasoning = any(k in params for k in ("reasoning_effort", "reasoningEffort", "reasoning"))
+
+
+def _provider(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    return _PROVIDERS.get(value.lower(), value.lower())
+
+
+def _samples(doc: PromptDocument, data: dict[str, Any]) -> dict[str, tuple[Any, str]]:
+    """Values to render with, each with where it came from: sample, example or default."""
+    values: dict[str, tuple[Any, str]] = {}
+    inputs = data.get("inputs")
+    items: list[tuple[str, Any]] = []
+    if isinstance(inputs, dict):
+        items = list(inputs.items())
+    elif isinstance(inputs, list):
+        items = [(str(i.get("name")), i) for i in inputs if isinstance(i, dict) and i.get("name")]
+    for name, spec in items:
+        if isinstance(spec, dict):
+            for source in ("sample", "example", "default"):
+                if source in spec:
+                    values[name] = (spec[source], source)
+                    break
+            else:
+                if "examples" in spec and isinstance(spec["examples"], list) and spec["examples"]:
+                    values[name] = (spec["examples"][0], "example")
+        else:
+            values[name] = (spec, "default")
+    sample = data.get("sample")
+    if isinstance(sample, str):
+        sample = _sample_file(doc, sample)
+    if isinstance(sample, dict):
+        for name, value in sample.items():
+            values[str(name)] = (value, "sample")
+    return values
+
+
+def _sample_file(doc: PromptDocument, ref: str) -> Any:
+    name = ref[len("${file:") : -1] if ref.startswith("${file:") and ref.endswith("}") else ref
+    if "\n" in name or not name.strip():
+        return None
+    path = doc.path.parent / name.strip()
+    text, error = read_included(path)
+    if text is None:
+        doc.problem("missing-include", Severity.ERROR, f"sample file: {error}", doc.key_span("sample"))
+        return None
+    try:
+        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        doc.problem("invalid-frontmatter", Severity.ERROR, f"sample file {path.name} is not valid: {exc}", doc.key_span("sample"))
+        return None
+
+
+def _tools(tools: Any) -> list[dict[str, Any]]:
+    """Tool definitions as OpenAI function specs, whichever Prompty shape they are written in."""
+    found: list[dict[str, Any]] = []
+    if not isinstance(tools, list):
+        return found
+    for tool in tools:
+        if not isinstance(tool, dict):
+            continue
+        function = tool.get("function") if isinstance(tool.get("function"), dict) else tool
+        params = function.get("parameters")
+        if isinstance(params, list):
+            # Prompty v2 lists properties; convert them to a JSON Schema object.
+            props = {
+                str(p.get("name")): {
+                    k: v for k, v in (("type", p.get("kind") or p.get("type")), ("description", p.get("description")), ("enum", p.get("enum"))) if v
+                }
+                for p in params
+                if isinstance(p, dict) and p.get("name")
+            }
+            params = {"type": "object", "properties": props}
+        found.append(
+            {
+                "type": "function",
+                "function": {
+                    "name": str(function.get("name", "")),
+                    "description": function.get("description") or "",
+                    "parameters": params if isinstance(params, dict) else {"type": "object", "properties": {}},
+                },
+            }
+        )
+    return found
+
+
+class _Recording(jinja2.Undefined):
+    """An undefined variable renders as it is written, so its placeholder still counts."""
+
+    def __str__(self) -> str:
+        return "{{" + (self._undefined_name or "") + "}}"
+
+    def __iter__(self):
+        return iter(())
+
+    def __bool__(self) -> bool:
+        return False
+
+
+_ENV = jinja2.Environment(undefined=_Recording, keep_trailing_newline=True, autoescape=False)
+
+
+@lru_cache(maxsize=512)
+def _compile(source: str) -> jinja2.Template:
+    return _ENV.from_string(source)
+
+
+@lru_cache(maxsize=512)
+def _undeclared(source: str) -> frozenset[str]:
+    if not _TEMPLATE_MARK.search(source):
+        return frozenset()
+    return frozenset(jinja2.meta.find_undeclared_variables(_ENV.parse(source)))
+
+
+def _render(source: str, values: dict[str, Any]) -> str:
+    if not _TEMPLATE_MARK.search(source):
+        return source
+    return _compile(source).render(values)
+
+
+def _build_messages(doc: PromptDocument, text: str, body_start: int, samples: dict[str, tuple[Any, str]]) -> None:
+    values = {k: v for k, (v, _) in samples.items()}
+    headers = list(_ROLE_LINE.finditer(text, body_start))
+    sections: list[tuple[str, str | None, Span, Span]] = []
+    if not headers or text[body_start : headers[0].start()].strip():
+        first_end = headers[0].start() if headers else len(text)
+        sections.append(("system", None, Span(body_start, body_start), Span(body_start, first_end)))
+    for i, match in enumerate(headers):
+        end = headers[i + 1].start() if i + 1 < len(headers) else len(text)
+        name = _name_attr(match.group("attrs"))
+        sections.append((match.group("role").lower(), name, Span(match.start(), match.end()), Span(match.end(), end)))
+
+    for role, name, header, body in sections:
+        source = text[body.start : body.end]
+        try:
+            content = _render(source, values).strip()
+        except jinja2.TemplateSyntaxError as exc:
+            line_offset = _line_offset(source, exc.lineno)
+            doc.problem("template-error", Severity.ERROR, f"Jinja2: {exc.message}", Span(body.start + line_offset, body.start + line_offset))
+            content = source.strip()
+        except Exception as exc:  # a template can raise anything while rendering sample values
+            doc.problem("template-error", Severity.ERROR, f"Jinja2 could not render this message: {exc}", header)
+            content = source.strip()
+        message = Message(role, message_span(header.start, body.end), header, body, content, name=name)
+        message.images = source.count("![") if role == "user" else 0
+        try:
+            free = _undeclared(source)
+        except jinja2.TemplateSyntaxError:
+            free = frozenset()
+        for match in _VARIABLE.finditer(source):
+            var = match.group("name")
+            if var not in free:
+                continue
+            value, origin = samples.get(var, (None, None))
+            span = Span(body.start + match.start("name"), body.start + match.end("name"))
+            message.variables.append(Variable(var, span, value, origin))
+        doc.messages.append(message)
+
+    reported: set[str] = set()
+    for var in doc.variables:
+        if not var.defined and var.name not in reported:
+            reported.add(var.name)
+            doc.problem(
+                "undefined-variable",
+                Severity.WARNING,
+                f"'{var.name}' has no sample, example or default value; it is counted as the literal placeholder",
+                var.span,
+            )
+
+
+def _name_attr(attrs: str | None) -> str | None:
+    if not attrs:
+        return None
+    m = re.search(r"name\s*=\s*[\"']?([^\"',\s]+)", attrs)
+    return m.group(1) if m else None
+
+
+def _line_offset(source: str, lineno: int | None) -> int:
+    offset = 0
+    for _ in range(max(0, (lineno or 1) - 1)):
+        nxt = source.find("\n", offset)
+        if nxt == -1:
+            break
+        offset = nxt + 1
+    return offset

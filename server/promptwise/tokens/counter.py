@@ -1,0 +1,210 @@
+"""Token counting by segment with a shared cache, plus OpenAI's published chat and tool framing."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from .encodings import Encoder, get_encoder
+
+# A chunk boundary is the end of a newline run followed by a character that starts a fresh
+# pre-token in both cl100k and o200k ("/" is excluded: o200k glues it to a preceding newline).
+# Tokens never cross such a boundary, so the sum of chunk counts equals the count of the whole.
+_PARAGRAPH_BREAK = re.compile(r"(?:\r?\n){2,}(?=[^\s/])")
+_LINE_BREAK = re.compile(r"\r?\n(?=[^\s/])")
+_LONG_PARAGRAPH = 4096
+
+
+def split_chunks(text: str) -> list[str]:
+    """Split text at token-safe boundaries: paragraphs, and lines inside very long paragraphs."""
+    if len(text) <= _LONG_PARAGRAPH:
+        return [text] if text else []
+    chunks: list[str] = []
+    start = 0
+    for match in _PARAGRAPH_BREAK.finditer(text):
+        end = match.end()
+        _append_paragraph(chunks, text[start:end])
+        start = end
+    if start < len(text):
+        _append_paragraph(chunks, text[start:])
+    return chunks
+
+
+def _append_paragraph(chunks: list[str], paragraph: str) -> None:
+    if len(paragraph) <= _LONG_PARAGRAPH:
+        chunks.append(paragraph)
+        return
+    start = 0
+    for match in _LINE_BREAK.finditer(paragraph):
+        if match.end() - start >= 256:
+            chunks.append(paragraph[start : match.end()])
+            start = match.end()
+    if start < len(paragraph):
+        chunks.append(paragraph[start:])
+
+
+class SegmentCache:
+    """Counts per (tokenizer, text); an edit re-encodes only the chunks it changed."""
+
+    def __init__(self, max_chars: int = 64 * 1024 * 1024) -> None:
+        self._counts: dict[str, dict[str, int]] = {}
+        self._chars = 0
+        self._max_chars = max_chars
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def count(self, encoder: Encoder, text: str) -> int:
+        if not text:
+            return 0
+        table = self._counts.get(encoder.name)
+        if table is None:
+            table = self._counts.setdefault(encoder.name, {})
+        total = 0
+        missing: list[str] = []
+        for chunk in split_chunks(text):
+            n = table.get(chunk)
+            if n is None:
+                missing.append(chunk)
+            else:
+                total += n
+                self.hits += 1
+        if missing:
+            self.misses += len(missing)
+            counts = encoder.count_many(missing)
+            with self._lock:
+                for chunk, n in zip(missing, counts):
+                    table[chunk] = n
+                    self._chars += len(chunk)
+                    total += n
+                if self._chars > self._max_chars:
+                    self._counts.clear()
+                    self._chars = 0
+        return total
+
+    def clear(self) -> None:
+        with self._lock:
+            self._counts.clear()
+            self._chars = 0
+
+
+CACHE = SegmentCache()
+
+
+@dataclass(frozen=True)
+class Framing:
+    """Tokens a chat API adds around messages, per OpenAI's published counting rule."""
+
+    per_message: int = 3
+    per_name: int = 1
+    reply_priming: int = 3
+    # Tool definition constants from OpenAI's cookbook, by tokenizer generation.
+    func_init: int = 7
+    prop_init: int = 3
+    prop_key: int = 3
+    enum_init: int = -3
+    enum_item: int = 3
+    func_end: int = 12
+
+
+O200K_FRAMING = Framing()
+CL100K_FRAMING = Framing(func_init=10)
+
+
+@dataclass(frozen=True)
+class Tokenizer:
+    """The tokenizer chosen for a model: its encoding, framing and whether counts are exact."""
+
+    encoding: str
+    exact: bool
+    framing: Framing
+    note: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.encoding if self.exact else f"{self.encoding} (estimate)"
+
+    def encoder(self) -> Encoder:
+        return get_encoder(self.encoding)
+
+    def count(self, text: str) -> int:
+        return CACHE.count(self.encoder(), text)
+
+    def count_message(self, content_tokens: int, name: str | None = None, role: str = "") -> int:
+        """Framing tokens plus content, for one chat message."""
+        total = self.framing.per_message + content_tokens
+        if role:
+            total += self.count(role)
+        if name:
+            total += self.count(name) + self.framing.per_name
+        return total
+
+    def count_tools(self, tools: Iterable[dict[str, Any]]) -> tuple[int, bool]:
+        """Tokens for tool definitions and whether the published formula covers their shape."""
+        f = self.framing
+        total = 0
+        covered = True
+        tools = list(tools)
+        if not tools:
+            return 0, True
+        for tool in tools:
+            function = tool.get("function", tool)
+            total += f.func_init
+            desc = str(function.get("description") or "")
+            if desc.endswith("."):
+                desc = desc[:-1]
+            total += self.count(f"{function.get('name', '')}:{desc}")
+            params = function.get("parameters") or {}
+            properties = params.get("properties") or {}
+            if properties:
+                total += f.prop_init
+                for key, prop in properties.items():
+                    total += f.prop_key
+                    if not isinstance(prop, dict):
+                        covered = False
+                        continue
+                    if prop.get("type") in ("object", "array") or "anyOf" in prop or "$ref" in prop:
+                        covered = False
+                    if "enum" in prop:
+                        total += f.enum_init
+                        for item in prop["enum"]:
+                            total += f.enum_item + self.count(str(item))
+                    p_desc = str(prop.get("description") or "")
+                    if p_desc.endswith("."):
+                        p_desc = p_desc[:-1]
+                    total += self.count(f"{key}:{prop.get('type', '')}:{p_desc}")
+        total += f.func_end
+        return total, covered
+
+
+_O200K_EXACT = ("gpt-4o", "chatgpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", "o3", "o4")
+_CL100K_EXACT = ("gpt-4", "gpt-3.5")
+
+
+def _base_name(model: str) -> str:
+    name = model.lower()
+    if name.startswith("ft:"):
+        name = name[3:]
+    return name.rsplit("/", 1)[-1]
+
+
+def tokenizer_for(model: str, provider: str | None = None) -> Tokenizer:
+    """The best offline tokenizer for a model, and whether its counts match what the API bills."""
+    base = _base_name(model)
+    openai_like = provider in (None, "openai", "azure", "text-completion-openai") or model.lower().startswith(
+        ("openai/", "azure/")
+    )
+    if openai_like:
+        if base.startswith(_O200K_EXACT):
+            return Tokenizer("o200k_base", True, O200K_FRAMING)
+        if base.startswith(_CL100K_EXACT):
+            return Tokenizer("cl100k_base", True, CL100K_FRAMING)
+    if "claude" in base:
+        return Tokenizer("claude", False, O200K_FRAMING, "Anthropic's legacy tokenizer shipped with litellm")
+    if "deepseek" in base:
+        return Tokenizer("deepseek", False, O200K_FRAMING, "DeepSeek's tokenizer shipped with litellm")
+    if base.startswith("gpt-"):
+        return Tokenizer("o200k_base", False, O200K_FRAMING, "a newer OpenAI model counted with o200k_base")
+    return Tokenizer("o200k_base", False, O200K_FRAMING, f"no offline tokenizer for {model}; o200k_base stands in")
