@@ -91,12 +91,14 @@ class Analysis:
         return self.card.cost(tokens, 0) if self.card else None
 
 
-def analyze(doc: PromptDocument, config: LoadedConfig, catalog: Catalog | None = None) -> Analysis:
+def analyze(doc: PromptDocument, config: LoadedConfig, catalog: Catalog | None = None, model: str | None = None) -> Analysis:
+    """Count and price a parsed document; `model` overrides the one the file names."""
     catalog = catalog or catalog_for(config)
     findings = list(doc.problems)
-    model = doc.model or config.settings.default_model
-    card = catalog.resolve(model, doc.provider)
-    tokenizer = _tokenizer(card, model, doc.provider)
+    provider = None if model else doc.provider
+    model = model or doc.model or config.settings.default_model
+    card = catalog.resolve(model, provider)
+    tokenizer = _tokenizer(card, model, provider)
     if card is None:
         findings.append(
             Finding(
@@ -311,7 +313,9 @@ _ROLE_ONLY = re.compile(r"^(system|user|assistant|developer)\s*:\s*$", re.IGNORE
 # ---- entry points the CLI and the language server share ----
 
 
-def analyze_text(path: Path, text: str, config: LoadedConfig | None = None, fmt: Format | None = None) -> Analysis | list[Finding]:
+def analyze_text(
+    path: Path, text: str, config: LoadedConfig | None = None, fmt: Format | None = None, model: str | None = None
+) -> Analysis | list[Finding]:
     """Analyze text for a path; returns the findings alone when the text cannot be analyzed."""
     config = config or load_config(path)
     fmt = fmt or detect_format(path, config.settings.plain_prompts, config.root) or Format.PLAIN
@@ -319,15 +323,17 @@ def analyze_text(path: Path, text: str, config: LoadedConfig | None = None, fmt:
     if big is not None:
         return [big]
     doc = parse_document(path, text, fmt)
-    return analyze(doc, config)
+    return analyze(doc, config, model=model)
 
 
-def analyze_file(path: Path, config: LoadedConfig | None = None, fmt: Format | None = None) -> Analysis | list[Finding]:
+def analyze_file(
+    path: Path, config: LoadedConfig | None = None, fmt: Format | None = None, model: str | None = None
+) -> Analysis | list[Finding]:
     config = config or load_config(path)
     result = read_prompt_file(path, config.settings.max_file_size)
     if result.text is None:
         return result.problems
-    analysis = analyze_text(path, result.text, config, fmt)
+    analysis = analyze_text(path, result.text, config, fmt, model)
     if isinstance(analysis, Analysis):
         analysis.findings[:0] = result.problems
     return analysis

@@ -29,6 +29,7 @@ __all__ = [
     "ReadResult",
     "detect_format",
     "glob_match",
+    "is_partial",
     "parse_document",
     "read_prompt_file",
 ]

@@ -75,7 +75,7 @@ def _looks_like_path(ref: str) -> bool:
 
 
 def _expand_claude_imports(doc: PromptDocument, message: Message, body: str, base: int) -> str:
-    def expand(text: str, directory: Path, chain: tuple[Path, ...], top: bool, depth: int) -> str:
+    def expand(text: str, directory: Path, chain: tuple[Path, ...], owner: Include | None, depth: int) -> str:
         regions = _code_regions(text)
         out: list[str] = []
         pos = 0
@@ -86,14 +86,15 @@ def _expand_claude_imports(doc: PromptDocument, message: Message, body: str, bas
             target = Path(ref).expanduser() if ref.startswith("~/") else directory / ref
             resolved = target.resolve()
             include = None
-            if top:
+            if owner is None:
                 include = Include(ref, Span(base + match.start(), base + match.start() + 1 + len(ref)), target)
                 message.includes.append(include)
+            report = include or owner
             out.append(text[pos : match.start()])
             pos = match.start() + 1 + len(ref)
             if resolved in chain:
-                if include is not None:
-                    include.error = "include cycle: " + " -> ".join(p.name for p in chain + (resolved,))
+                if report is not None and report.error is None:
+                    report.error = "include cycle: " + " -> ".join(p.name for p in chain + (resolved,))
                 out.append(text[match.start() : pos])
                 continue
             if depth >= _MAX_IMPORT_DEPTH:
@@ -101,18 +102,18 @@ def _expand_claude_imports(doc: PromptDocument, message: Message, body: str, bas
                 continue
             content, error = read_included(resolved)
             if content is None:
-                if include is not None:
-                    include.error = f"import @{ref}: {error}"
+                if report is not None and report.error is None:
+                    report.error = f"import @{ref}: {error}"
                 out.append(text[match.start() : pos])
                 continue
-            expanded = expand(content, resolved.parent, chain + (resolved,), False, depth + 1)
+            expanded = expand(content, resolved.parent, chain + (resolved,), report, depth + 1)
             if include is not None:
                 include.text = expanded
             out.append(expanded)
         out.append(text[pos:])
         return "".join(out)
 
-    content = expand(body, doc.path.parent, (doc.path.resolve(),), True, 0).strip()
+    content = expand(body, doc.path.parent, (doc.path.resolve(),), None, 0).strip()
     _report_includes(doc, message)
     return content
 

@@ -17,28 +17,28 @@ _LINE_BREAK = re.compile(r"\r?\n(?=[^\s/])")
 _LONG_PARAGRAPH = 4096
 
 
-def split_chunks(text: str) -> list[str]:
-    """Split text at token-safe boundaries: paragraphs, and lines inside very long paragraphs."""
-    if len(text) <= _LONG_PARAGRAPH:
+def split_chunks(text: str, long: int = _LONG_PARAGRAPH) -> list[str]:
+    """Split text at token-safe boundaries: paragraphs, and lines inside paragraphs over `long` chars."""
+    if len(text) <= long:
         return [text] if text else []
     chunks: list[str] = []
     start = 0
     for match in _PARAGRAPH_BREAK.finditer(text):
         end = match.end()
-        _append_paragraph(chunks, text[start:end])
+        _append_paragraph(chunks, text[start:end], long)
         start = end
     if start < len(text):
-        _append_paragraph(chunks, text[start:])
+        _append_paragraph(chunks, text[start:], long)
     return chunks
 
 
-def _append_paragraph(chunks: list[str], paragraph: str) -> None:
-    if len(paragraph) <= _LONG_PARAGRAPH:
+def _append_paragraph(chunks: list[str], paragraph: str, long: int) -> None:
+    if len(paragraph) <= long:
         chunks.append(paragraph)
         return
     start = 0
     for match in _LINE_BREAK.finditer(paragraph):
-        if match.end() - start >= 256:
+        if match.end() - start >= long // 16:
             chunks.append(paragraph[start : match.end()])
             start = match.end()
     if start < len(paragraph):

@@ -1,0 +1,101 @@
+"""`promptwise models`: the catalog, filtered by what a prompt needs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from ..catalog import CAPABILITIES, Catalog, ModelCard
+from ..config import load_config
+from ..analysis import catalog_for
+from pathlib import Path
+from . import output
+
+SUPPORTS = ("tools", "vision", "json", "reasoning")
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "models",
+        help="list models with prices per million tokens and context windows",
+        description="List chat models from litellm's bundled price map and your config, cheapest first. "
+        "'Blended' weighs input and output prices 3:1.",
+    )
+    p.add_argument("--fits", type=int, metavar="TOKENS", help="context window of at least TOKENS")
+    p.add_argument("--supports", action="append", choices=sorted(CAPABILITIES), default=[], help="required capability (repeatable)")
+    p.add_argument("--provider", action="append", default=[], help="only this provider (repeatable)")
+    p.add_argument("--cheaper-than", metavar="MODEL", help="blended price below this model's")
+    p.add_argument("--limit", type=int, default=0, help="show at most N models")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(run=run)
+
+
+def blended(card: ModelCard) -> float | None:
+    if not card.priced:
+        return None
+    return (3 * card.input_cost_per_token + card.output_cost_per_token) / 4 * 1e6  # type: ignore[operator]
+
+
+def select(catalog: Catalog, fits: int | None = None, supports: list[str] = (), providers: list[str] = (), cheaper_than: ModelCard | None = None) -> list[ModelCard]:
+    ceiling = blended(cheaper_than) if cheaper_than else None
+    found = []
+    for card in catalog.chat_models():
+        price = blended(card)
+        if price is None:
+            continue
+        if fits and (card.context_window or 0) < fits:
+            continue
+        if any(cap not in card.supports for cap in supports):
+            continue
+        if providers and card.provider not in providers:
+            continue
+        if ceiling is not None and price >= ceiling:
+            continue
+        found.append(card)
+    found.sort(key=lambda c: (blended(c), c.name))
+    return found
+
+
+def run(args: argparse.Namespace) -> int:
+    catalog = catalog_for(load_config(Path.cwd()))
+    reference = None
+    if args.cheaper_than:
+        reference = catalog.resolve(args.cheaper_than)
+        if reference is None or not reference.priced:
+            print(f"promptwise models: unknown or unpriced model '{args.cheaper_than}'", file=sys.stderr)
+            return 2
+    cards = select(catalog, args.fits, args.supports, args.provider, reference)
+    if args.limit:
+        cards = cards[: args.limit]
+    if args.json:
+        print(json.dumps([_to_json(c) for c in cards], indent=2))
+        return 0
+    rows = [
+        [
+            c.name,
+            c.provider,
+            output.per_million(c.input_per_million),
+            output.per_million(c.output_per_million),
+            output.tokens(c.context_window),
+            output.tokens(c.max_output_tokens),
+            ",".join(s for s in SUPPORTS if s in c.supports),
+        ]
+        for c in cards
+    ]
+    print(output.table(["model", "provider", "input $/M", "output $/M", "context", "max output", "supports"], rows, right=(2, 3, 4, 5)))
+    print(f"\n{len(cards)} models; prices from {cards[0].source if cards else 'the catalog'}")
+    return 0
+
+
+def _to_json(c: ModelCard) -> dict:
+    return {
+        "model": c.name,
+        "provider": c.provider,
+        "input_cost_per_million": c.input_per_million,
+        "output_cost_per_million": c.output_per_million,
+        "context_window": c.context_window,
+        "max_output_tokens": c.max_output_tokens,
+        "supports": sorted(c.supports),
+        "source": c.source,
+    }

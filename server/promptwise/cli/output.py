@@ -1,0 +1,70 @@
+"""Formatting shared by the CLI commands: money, token counts, tables and finding lines."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from ..formats import Finding
+from ..text import LineIndex
+
+
+def money(value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if value == 0:
+        return "$0"
+    if value < 0.01:
+        return f"${value:.5f}"
+    if value < 1:
+        return f"${value:.4f}"
+    return f"${value:,.2f}"
+
+
+def per_million(value: float | None) -> str:
+    return "n/a" if value is None else f"${value:,.2f}"
+
+
+def tokens(value: int | None) -> str:
+    return "n/a" if value is None else f"{value:,}"
+
+
+def percent(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[str]], right: Sequence[int] = ()) -> str:
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, cell in enumerate(row):
+            widths[i] = max(widths[i], len(cell))
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(c.rjust(widths[i]) if i in right else c.ljust(widths[i]) for i, c in enumerate(cells)).rstrip()
+
+    out = [line(headers), line(["-" * w for w in widths])]
+    out.extend(line(r) for r in rows)
+    return "\n".join(out)
+
+
+def display_path(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def finding_line(path: Path, lines: LineIndex | None, finding: Finding) -> str:
+    """`path:line:col: severity code message`, with a one-based line and a UTF-16 column like editors show."""
+    if lines is not None:
+        pos = lines.position(finding.span.start)
+        line, col = pos.line + 1, pos.character + 1
+    else:
+        line, col = 1, 1
+    return f"{display_path(path)}:{line}:{col}: {finding.severity.value} {finding.code} {finding.message}"
+
+
+def use_color(stream=sys.stdout) -> bool:
+    return stream.isatty() and "NO_COLOR" not in os.environ

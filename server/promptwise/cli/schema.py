@@ -1,0 +1,62 @@
+"""`promptwise schema`: write the JSON Schemas in schemas/ from the pydantic models."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..config import Config
+from ..formats.schema import DotpromptFrontmatter, InstructionsFrontmatter, PromptyFrontmatter
+
+SCHEMAS: dict[str, tuple[type, str]] = {
+    "promptwise.config.schema.json": (Config, "promptwise settings (promptwise.toml, or [tool.promptwise] in pyproject.toml)"),
+    "prompty.frontmatter.schema.json": (PromptyFrontmatter, "Prompty frontmatter keys promptwise reads"),
+    "dotprompt.frontmatter.schema.json": (DotpromptFrontmatter, "Dotprompt frontmatter keys promptwise reads"),
+    "instructions.frontmatter.schema.json": (InstructionsFrontmatter, "Instruction file frontmatter keys promptwise reads"),
+}
+
+
+def register(name: str, model: type, title: str) -> None:
+    SCHEMAS[name] = (model, title)
+
+
+def render() -> dict[str, str]:
+    rendered = {}
+    for name, (model, title) in SCHEMAS.items():
+        schema: dict[str, Any] = model.model_json_schema(by_alias=True)
+        schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": name, "title": title, **{k: v for k, v in schema.items() if k != "title"}}
+        rendered[name] = json.dumps(schema, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    return rendered
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("schema", help="write JSON Schemas for the config and frontmatter to schemas/",
+                       description="Generate the JSON Schemas in schemas/ from promptwise's pydantic models.")
+    p.add_argument("--out", type=Path, default=Path("schemas"), help="folder to write (default: schemas)")
+    p.add_argument("--check", action="store_true", help="exit 1 if the files differ from the models instead of writing")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    stale = []
+    for name, text in render().items():
+        target = args.out / name
+        current = target.read_text(encoding="utf-8") if target.is_file() else None
+        if current == text:
+            continue
+        stale.append(name)
+        if not args.check:
+            args.out.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_suffix(".tmp")
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(target)
+            print(f"wrote {target}")
+    if args.check and stale:
+        print(f"schemas out of date: {', '.join(stale)}; run 'promptwise schema'", file=sys.stderr)
+        return 1
+    if not stale:
+        print(f"{args.out}/ is up to date")
+    return 0
