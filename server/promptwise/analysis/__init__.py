@@ -204,15 +204,19 @@ def _anchor(analysis: Analysis) -> Span:
 
 
 def _largest_parts(analysis: Analysis, limit: int = 3) -> list[Related]:
-    parts: list[tuple[int, Related]] = []
+    """The includes that bring in the most tokens first (they are what to trim), then the largest messages."""
+    includes: list[tuple[int, Related]] = []
+    messages: list[tuple[int, Related]] = []
     path = analysis.document.path
     for count in analysis.messages:
         for ic in count.includes:
-            parts.append((ic.tokens, Related(path, ic.include.span, f"{ic.include.target} brings in {ic.tokens:,} tokens")))
+            includes.append((ic.tokens, Related(path, ic.include.span, f"{ic.include.target} brings in {ic.tokens:,} tokens")))
         label = f"{count.message.role} message" + (f" ({count.message.name})" if count.message.name else "")
-        parts.append((count.tokens, Related(path, count.message.header if len(count.message.header) else count.message.body, f"{label}: {count.tokens:,} tokens")))
-    parts.sort(key=lambda p: -p[0])
-    return [r for _, r in parts[:limit]]
+        where = count.message.header if len(count.message.header) else count.message.body
+        messages.append((count.tokens, Related(path, where, f"{label}: {count.tokens:,} tokens")))
+    includes.sort(key=lambda p: -p[0])
+    messages.sort(key=lambda p: -p[0])
+    return [r for _, r in (includes + messages)[:limit]]
 
 
 def _budget_findings(analysis: Analysis, config: LoadedConfig) -> list[Finding]:

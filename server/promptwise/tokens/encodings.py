@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import importlib.util
-import os
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
@@ -91,24 +91,32 @@ _lock = threading.Lock()
 _loaded: dict[str, Encoder] = {}
 
 
+def _read_bpe_file(url: str, expected_hash: str | None = None) -> dict[bytes, int]:
+    """tiktoken's BPE file for `url`, read from litellm's copy; never downloads."""
+    path = tokenizers_dir() / hashlib.sha1(url.encode()).hexdigest()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TokenizerUnavailable(f"{path.name} for {url.rsplit('/', 1)[-1]} is not in {path.parent}: {exc.strerror}") from None
+    if expected_hash and hashlib.sha256(data).hexdigest() != expected_hash:
+        raise TokenizerUnavailable(f"{path} does not match the expected checksum")
+    # Same format as tiktoken.load.load_tiktoken_bpe ("<base64 token> <rank>" per line), parsed in bulk.
+    fields = data.split()
+    return dict(zip(map(binascii.a2b_base64, fields[0::2]), map(int, fields[1::2])))
+
+
 def _load_tiktoken(name: str) -> Encoder:
-    path = tiktoken_file(name)
-    if not path.is_file():
-        raise TokenizerUnavailable(f"{name} is not in {path.parent} (is litellm installed?)")
     import tiktoken
     from tiktoken_ext import openai_public
 
     constructor: Callable[[], dict] = getattr(openai_public, name)
-    # Point tiktoken's cache at litellm's files only while loading, so it never downloads.
-    saved = os.environ.get("TIKTOKEN_CACHE_DIR")
-    os.environ["TIKTOKEN_CACHE_DIR"] = str(path.parent)
+    # The constructors name their files by URL; hand them litellm's local copies instead.
+    original = openai_public.load_tiktoken_bpe
+    openai_public.load_tiktoken_bpe = _read_bpe_file
     try:
         params = constructor()
     finally:
-        if saved is None:
-            os.environ.pop("TIKTOKEN_CACHE_DIR", None)
-        else:
-            os.environ["TIKTOKEN_CACHE_DIR"] = saved
+        openai_public.load_tiktoken_bpe = original
     return TiktokenEncoder(name, tiktoken.Encoding(**params))
 
 
