@@ -195,3 +195,12 @@ def test_read_prompt_file_handles_binary_invalid_utf8_and_huge(tmp_path):
     result = read_prompt_file(huge)
     assert result.text is None and result.problems[0].code == "file-too-large"
     assert "20.0 MiB" in result.problems[0].message
+
+
+def test_prompty_mustache_template(tmp_path):
+    path = tmp_path / "m.prompty"
+    path.write_text("---\nmodel: gpt-4o\ntemplate: mustache\ninputs:\n  city: {sample: Lisbon}\n---\n"
+                    "system:\nYou plan trips.\nuser:\nThree days in {{city}} for {{people}}{{#kids}} with kids{{/kids}}.\n")
+    doc = parse(path)
+    assert doc.messages[1].content == "Three days in Lisbon for {{people}}."
+    assert [(p.code, doc.text[p.span.start:p.span.end]) for p in doc.problems] == [("undefined-variable", "people")]

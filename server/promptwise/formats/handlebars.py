@@ -310,8 +310,13 @@ def _render_block(node: Block, stack: list[Any], ctx: RenderContext) -> str:
         equal = args[0] == args[1]
         take = equal if name == "ifEquals" else not equal
         return render(node.body if take else node.inverse, stack, ctx)
-    # Unknown block helpers render their body, so the text inside still counts.
-    return render(node.body, stack, ctx)
+    # Any other name is a Mustache-style section over the value it names.
+    found, value = lookup(stack, name)
+    if not found or not _truthy(value):
+        return render(node.inverse, stack, ctx)
+    if isinstance(value, list):
+        return "".join(render(node.body, stack + [item], ctx) for item in value)
+    return render(node.body, stack + [value] if isinstance(value, dict) else stack, ctx)
 
 
 def walk(nodes: list[Any], in_block: bool = False):

@@ -13,6 +13,7 @@ import jinja2.meta
 import yaml
 
 from ..text import Span
+from . import handlebars as hb
 from .common import first_int, message_span, read_included, set_model, start_document
 from .document import Format, Message, PromptDocument, Severity, Variable
 from .schema import PromptyFrontmatter
@@ -34,8 +35,22 @@ def parse_prompty(path: Path, text: str) -> PromptDocument:
     _read_model(doc, data.get("model"))
     samples = _samples(doc, data)
     doc.tools = _tools(data.get("tools"))
-    _build_messages(doc, text, body_start, samples)
+    _build_messages(doc, text, body_start, samples, _is_mustache(data.get("template")))
     return doc
+
+
+def _is_mustache(template: Any) -> bool:
+    if isinstance(template, dict):
+        template = template.get("format") or template.get("type") or template.get("kind")
+    return isinstance(template, str) and template.lower() in ("mustache", "handlebars")
+
+
+def _render_mustache(source: str, values: dict[str, Any]) -> str:
+    if "{{" not in source:
+        return source
+    nodes = hb.parse(source)
+    ctx = hb.RenderContext(helpers={}, partial=lambda node, scope: "", missing=lambda node: source[node.span.start : node.span.end])
+    return hb.render(nodes, [values], ctx)
 
 
 def _read_model(doc: PromptDocument, model: Any) -> None:
@@ -184,7 +199,9 @@ def _render(source: str, values: dict[str, Any]) -> str:
     return _compile(source).render(values)
 
 
-def _build_messages(doc: PromptDocument, text: str, body_start: int, samples: dict[str, tuple[Any, str]]) -> None:
+def _build_messages(
+    doc: PromptDocument, text: str, body_start: int, samples: dict[str, tuple[Any, str]], mustache: bool = False
+) -> None:
     values = {k: v for k, (v, _) in samples.items()}
     headers = list(_ROLE_LINE.finditer(text, body_start))
     sections: list[tuple[str, str | None, Span, Span]] = []
@@ -199,7 +216,10 @@ def _build_messages(doc: PromptDocument, text: str, body_start: int, samples: di
     for role, name, header, body in sections:
         source = text[body.start : body.end]
         try:
-            content = _render(source, values).strip()
+            content = (_render_mustache if mustache else _render)(source, values).strip()
+        except hb.TemplateError as exc:
+            doc.problem("template-error", Severity.ERROR, f"Mustache: {exc}", exc.span.shift(body.start))
+            content = source.strip()
         except jinja2.TemplateSyntaxError as exc:
             line_offset = _line_offset(source, exc.lineno)
             doc.problem("template-error", Severity.ERROR, f"Jinja2: {exc.message}", Span(body.start + line_offset, body.start + line_offset))
@@ -210,7 +230,7 @@ def _build_messages(doc: PromptDocument, text: str, body_start: int, samples: di
         message = Message(role, message_span(header.start, body.end), header, body, content, name=name)
         message.images = source.count("![") if role == "user" else 0
         try:
-            free = _undeclared(source)
+            free = frozenset(_VARIABLE.findall(source)) if mustache else _undeclared(source)
         except jinja2.TemplateSyntaxError:
             free = frozenset()
         for match in _VARIABLE.finditer(source):

@@ -15,6 +15,9 @@ from .encodings import Encoder, get_encoder
 _PARAGRAPH_BREAK = re.compile(r"(?:\r?\n){2,}(?=[^\s/])")
 _LINE_BREAK = re.compile(r"\r?\n(?=[^\s/])")
 _LONG_PARAGRAPH = 4096
+# Texts longer than a paragraph are also counted in blocks of about this size, each memoized
+# whole, so a keystroke in a 1 MiB prompt re-splits one block instead of the whole text.
+_BLOCK = 16 * 1024
 
 
 def split_chunks(text: str, long: int = _LONG_PARAGRAPH) -> list[str]:
@@ -45,18 +48,89 @@ def _append_paragraph(chunks: list[str], paragraph: str, long: int) -> None:
         chunks.append(paragraph[start:])
 
 
+def _blocks(text: str) -> list[str]:
+    """Cut text at the first paragraph break after each multiple of _BLOCK characters.
+
+    Cuts are anchored to offsets, not to each other, so an edit moves at most the cuts near it
+    and every other block is the same string as before.
+    """
+    blocks: list[str] = []
+    start = 0
+    n = len(text)
+    crlf = "\r" in text
+    at = _BLOCK
+    while at < n:
+        end = _next_paragraph_break(text, at, crlf)
+        if end < 0:
+            break
+        blocks.append(text[start:end])
+        start = end
+        at = (end // _BLOCK + 1) * _BLOCK
+    blocks.append(text[start:])
+    return blocks
+
+
+def _next_paragraph_break(text: str, pos: int, crlf: bool) -> int:
+    """The end of the first _PARAGRAPH_BREAK match that ends after `pos`, found with str.find; -1 if none."""
+    n = len(text)
+    find = text.find
+    while True:
+        i = find("\n\n", pos)
+        if crlf:
+            j = find("\n\r\n", pos)
+            if j != -1 and (i == -1 or j < i):
+                i = j
+        if i == -1:
+            return -1
+        end = i + 1
+        while end < n:  # to the end of the (\r?\n) run
+            if text[end] == "\n":
+                end += 1
+            elif text.startswith("\r\n", end):
+                end += 2
+            else:
+                break
+        if end < n and text[end] != "/" and not text[end].isspace():
+            return end
+        pos = end
+
+
 class SegmentCache:
     """Counts per (tokenizer, text); an edit re-encodes only the chunks it changed."""
 
     def __init__(self, max_chars: int = 64 * 1024 * 1024) -> None:
         self._counts: dict[str, dict[str, int]] = {}
         self._chars = 0
+        self._blocks: dict[str, dict[str, int]] = {}
+        self._block_chars = 0
         self._max_chars = max_chars
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
     def count(self, encoder: Encoder, text: str) -> int:
+        if len(text) <= _LONG_PARAGRAPH:
+            return self._count_chunks(encoder, text)
+        memo = self._blocks.get(encoder.name)
+        if memo is None:
+            memo = self._blocks.setdefault(encoder.name, {})
+        total = 0
+        for block in _blocks(text):
+            n = memo.get(block)
+            if n is None:
+                n = self._count_chunks(encoder, block)
+                with self._lock:
+                    memo[block] = n
+                    self._block_chars += len(block)
+                    if self._block_chars > self._max_chars // 4:
+                        for old in list(memo)[: len(memo) // 2]:
+                            self._block_chars -= len(memo.pop(old, None) and old or "")
+            else:
+                self.hits += 1
+            total += n
+        return total
+
+    def _count_chunks(self, encoder: Encoder, text: str) -> int:
         if not text:
             return 0
         table = self._counts.get(encoder.name)
@@ -88,6 +162,8 @@ class SegmentCache:
         with self._lock:
             self._counts.clear()
             self._chars = 0
+            self._blocks.clear()
+            self._block_chars = 0
 
 
 CACHE = SegmentCache()
