@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -107,30 +108,61 @@ def litellm_version() -> str:
     return "unknown"
 
 
-@lru_cache(maxsize=1)
-def _bundled() -> dict[str, ModelCard]:
+def _bundled_entries() -> tuple[dict[str, dict[str, Any]], str]:
+    """litellm's price map as plain dicts, parsed once and kept in a marshal file beside the tokenizer caches."""
     base = litellm_dir()
-    if base is None or not (base / PRICE_MAP_FILE).is_file():
-        return {}
-    data = json.loads((base / PRICE_MAP_FILE).read_text(encoding="utf-8"))
+    path = base / PRICE_MAP_FILE if base else None
+    if path is None or not path.is_file():
+        return {}, "no price map (litellm is not installed)"
     source = f"litellm {litellm_version()} bundled price map"
-    return {name: _card(name, entry, source) for name, entry in data.items() if isinstance(entry, dict) and name != "sample_spec"}
+    stat = path.stat()
+    from ..tokens.encodings import _write_quietly, cache_dir
+
+    cached = cache_dir() / f"prices-{litellm_version()}-{stat.st_size}-{stat.st_mtime_ns}.marshal"
+    try:
+        entries = marshal.loads(cached.read_bytes())
+        if isinstance(entries, dict):
+            return entries, source
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    data = json.loads(path.read_text(encoding="utf-8"))
+    entries = {name: entry for name, entry in data.items() if isinstance(entry, dict) and name != "sample_spec"}
+    _write_quietly(cached, marshal.dumps(entries))
+    return entries, source
 
 
 class Catalog:
-    def __init__(self, cards: dict[str, ModelCard]) -> None:
-        self.cards = cards
-        self._lower = {k.lower(): k for k in cards}
+    """Model cards by name; bundled entries become cards only when looked up."""
+
+    def __init__(self, cards: dict[str, ModelCard], raw: dict[str, dict[str, Any]] | None = None, source: str = "") -> None:
+        self._raw = raw or {}
+        self._source = source
+        self._cards = cards
+        self._lower = {k.lower(): k for k in self._raw}
+        self._lower.update({k.lower(): k for k in cards})
 
     @classmethod
     def bundled(cls) -> "Catalog":
         return _bundled_catalog()
 
+    @property
+    def cards(self) -> dict[str, ModelCard]:
+        """Every card (builds them all; lookups by name do not need this)."""
+        for name in self._raw:
+            self._card(name)
+        return self._cards
+
+    def _card(self, name: str) -> ModelCard | None:
+        card = self._cards.get(name)
+        if card is None and name in self._raw:
+            card = self._cards[name] = _card(name, self._raw[name], self._source)
+        return card
+
     def with_overrides(self, overrides: dict[str, Any], source: str) -> "Catalog":
         """Add or change models from config (`[models."name"]` tables)."""
         if not overrides:
             return self
-        cards = dict(self.cards)
+        cards: dict[str, ModelCard] = {}
         for name, spec in overrides.items():
             base = self.resolve(name) or ModelCard(name=name, provider=spec.provider or "custom")
             changes: dict[str, Any] = {"name": name, "source": source}
@@ -151,14 +183,15 @@ class Catalog:
             if spec.mode is not None:
                 changes["mode"] = spec.mode
             cards[name] = replace(base, **changes)
-        return Catalog(cards)
+        merged = Catalog({**self._cards, **cards}, self._raw, self._source)
+        return merged
 
     def __len__(self) -> int:
-        return len(self.cards)
+        return len(self._lower)
 
     def get(self, name: str) -> ModelCard | None:
         key = self._lower.get(name.lower())
-        return self.cards.get(key) if key is not None else None
+        return self._card(key) if key is not None else None
 
     def resolve(self, name: str, provider: str | None = None) -> ModelCard | None:
         """Find a model however a prompt file spells it: `gpt-4o`, `openai/gpt-4o`, `GPT-4o`, `googleai/...`."""
@@ -174,7 +207,8 @@ class Catalog:
 
 @lru_cache(maxsize=1)
 def _bundled_catalog() -> Catalog:
-    return Catalog(_bundled())
+    entries, source = _bundled_entries()
+    return Catalog({}, entries, source)
 
 
 def _spellings(name: str, provider: str | None) -> list[str]:
