@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv and install promptwise with its pinned dependencies (requirements/lock.txt).
+# Create .venv and install promptwise with its pinned dependencies (requirements/lock.txt, made on Python 3.11).
+# Other Python versions (3.10+) install the ranges in pyproject.toml instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -9,7 +10,13 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements/lock.txt
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+  pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+  if .venv/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
+    "${pip[@]}" -r requirements/lock.txt
+    "${pip[@]}" --no-deps -e .
+  else
+    echo "requirements/lock.txt is for Python 3.11; installing the ranges in pyproject.toml" >&2
+    "${pip[@]}" -e '.[dev]'
+  fi
   echo "$want" > "$stamp"
 fi
