@@ -39,6 +39,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: .)")
     p.add_argument("--format", choices=["text", "json", "sarif", "github"], default="text", help="output format")
     p.add_argument("--model", help="count and price every file with this model")
+    p.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply safe trims (trailing whitespace, blank-line runs, exact duplicate paragraphs) to the files, "
+        "report what changed, then check again",
+    )
     p.set_defaults(run=run)
 
 
@@ -95,6 +101,8 @@ def check_paths(paths: list[Path], model: str | None = None) -> tuple[list[FileR
 def run(args: argparse.Namespace) -> int:
     paths = args.paths or [Path(".")]
     results, config_problems = check_paths(paths, args.model)
+    if getattr(args, "fix", False):
+        results, config_problems = _fix(results, paths, args)
     if args.format == "json":
         print(json.dumps(to_json(results, config_problems), indent=2, ensure_ascii=False))
     elif args.format == "sarif":
@@ -105,6 +113,21 @@ def run(args: argparse.Namespace) -> int:
         print_text(results, config_problems)
     failed = bool(config_problems) or any(f.severity is Severity.ERROR for r in results for f in r.findings)
     return 1 if failed else 0
+
+
+def _fix(results: list[FileResult], paths: list[Path], args: argparse.Namespace):
+    """Write the safe trims, report them (on stderr when stdout carries JSON or SARIF), and check again."""
+    from ..fixes.apply import fix_file
+
+    stream = sys.stdout if args.format == "text" else sys.stderr
+    fixed = [fix_file(r.path, r.analysis, r.findings) for r in results]
+    for f in fixed:
+        if f.changed or f.skipped:
+            print(f"{output.display_path(f.path)}: {f.describe()}", file=stream)
+    changed = [f for f in fixed if f.changed]
+    saved = sum(f.tokens_saved for f in changed)
+    print(f"fixed {len(changed)} file{'s' if len(changed) != 1 else ''}, {saved:,} tokens saved per call\n", file=stream)
+    return check_paths(paths, args.model)
 
 
 def print_text(results: list[FileResult], config_problems: list[tuple[Path, int, str]]) -> None:

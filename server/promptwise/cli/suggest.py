@@ -1,0 +1,105 @@
+"""`promptwise suggest`: cheaper models for one prompt file, with savings, reasons and what was ruled out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..analysis import Analysis, analyze_file
+from ..config import load_config
+from ..fixes.models import CAPABILITY_NAMES, DEFAULT_LIMIT, Suggestions, suggest_models
+from . import output
+
+_SHOWN_EXCLUSIONS = 5
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "suggest",
+        help="suggest cheaper models that fit a prompt and support what it uses",
+        description="Price the prompt on every current chat model from the allowed providers (allowed_providers in "
+        "config, else the current provider plus those whose API key is set) and list the cheapest that hold the "
+        "prompt and its reserved output and support its tools, images, JSON output and reasoning settings.",
+    )
+    p.add_argument("file", type=Path, help="prompt file")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--limit", type=int, default=DEFAULT_LIMIT, metavar="N", help=f"at most N candidates (default {DEFAULT_LIMIT})")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    path: Path = args.file
+    if not path.is_file():
+        print(f"promptwise suggest: {path} is not a file", file=sys.stderr)
+        return 2
+    if args.limit < 1:
+        print("promptwise suggest: --limit must be at least 1", file=sys.stderr)
+        return 2
+    config = load_config(path)
+    analysis = analyze_file(path, config)
+    if not isinstance(analysis, Analysis):
+        for finding in analysis:
+            print(output.finding_line(path, None, finding), file=sys.stderr)
+        return 2
+    found = suggest_models(analysis, config, limit=args.limit)
+    if args.json:
+        print(json.dumps({"path": output.display_path(path), **found.to_json()}, indent=2, ensure_ascii=False))
+    else:
+        print_text(path, found)
+    return 0
+
+
+def print_text(path: Path, found: Suggestions) -> None:
+    print(output.display_path(path))
+    if found.card is None or found.current_cost is None:
+        print(f"  {found.reason}")
+        return
+    print(
+        f"  {found.current}: {found.prompt_tokens:,} prompt tokens + {found.reserved_output:,} reserved for output, "
+        f"{output.money(found.current_cost)} per call"
+    )
+    needs = ", ".join(CAPABILITY_NAMES[r] for r in found.requirements) or "nothing special"
+    print(f"  needs: {needs}")
+    print(f"  providers: {found.providers_source or ', '.join(found.providers)}")
+    print()
+    if found.candidates:
+        rows = []
+        for c in found.candidates:
+            rows.append(
+                [
+                    c.model,
+                    output.money(c.cost_per_call) + ("" if c.exact else "~"),
+                    f"-{c.saving_share:.0%}",
+                    "-" + output.money(c.saving * 1000),
+                    output.tokens(c.card.context_window),
+                    ",".join(s for s in CAPABILITY_NAMES if s in c.card.supports),
+                    f"{c.pass_rate[0]}/{c.pass_rate[1]}" if c.pass_rate else "-",
+                ]
+            )
+        print(
+            output.table(
+                ["model", "cost/call", "saving", "per 1,000 calls", "context", "supports", "evals"], rows, right=(1, 2, 3, 4)
+            )
+        )
+        print()
+        for c in found.candidates:
+            print(f"  {c.model}: " + "; ".join(c.reasons))
+            for caveat in c.caveats:
+                print(f"    note: {caveat}")
+            if not c.edits and c.edit_note:
+                print(f"    no edit: {c.edit_note}")
+        print()
+    print(found.reason)
+    if found.excluded:
+        shown = found.excluded[:_SHOWN_EXCLUSIONS]
+        more = len(found.excluded) - len(shown)
+        print("ruled out, though cheaper:")
+        for e in shown:
+            print(f"  {e.model}: {e.reason}")
+        if more:
+            print(f"  ... and {more} more")
+    if found.skipped:
+        parts = [f"{n:,} {why}" for why, n in sorted(found.skipped.items(), key=lambda kv: -kv[1])]
+        print("not considered: " + ", ".join(parts))
