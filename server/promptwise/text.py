@@ -98,6 +98,28 @@ class LineIndex:
             units += 2 if ord(ch) > 0xFFFF else 1
         return start + len(line)
 
+    def replaced(self, span: Span, new_text: str) -> "LineIndex":
+        """The index of this text with `span` replaced by `new_text`, without rescanning the rest.
+
+        An editor sends one small change per keystroke; only the line starts after it move.
+        """
+        old = self.text
+        first = self.line_of(span.start)
+        last = self.line_of(span.end)
+        starts = self.line_starts[: first + 1]
+        find = new_text.find
+        i = find("\n")
+        while i != -1:
+            starts.append(span.start + i + 1)
+            i = find("\n", i + 1)
+        tail = self.line_starts[last + 1 :]
+        delta = len(new_text) - (span.end - span.start)
+        starts.extend(map(delta.__add__, tail) if delta else tail)
+        index = LineIndex.__new__(LineIndex)
+        index.text = "".join((old[: span.start], new_text, old[span.end :]))  # one copy fewer than +
+        index.line_starts = starts
+        return index
+
     def column(self, offset: int) -> int:
         """One-based column in code points, for human-readable output."""
         line = self.line_of(offset)

@@ -91,8 +91,19 @@ class Analysis:
         return self.card.cost(tokens, 0) if self.card else None
 
 
-def analyze(doc: PromptDocument, config: LoadedConfig, catalog: Catalog | None = None, model: str | None = None) -> Analysis:
-    """Count and price a parsed document; `model` overrides the one the file names."""
+def analyze(
+    doc: PromptDocument,
+    config: LoadedConfig,
+    catalog: Catalog | None = None,
+    model: str | None = None,
+    *,
+    duplicates: bool = True,
+) -> Analysis:
+    """Count and price a parsed document; `model` overrides the one the file names.
+
+    `duplicates=False` skips the duplicated-paragraph scan (O(file) per call), for callers that
+    need counts on every keystroke and run `duplicated_paragraphs` later (the language server).
+    """
     catalog = catalog or catalog_for(config)
     findings = list(doc.problems)
     provider = None if model else doc.provider
@@ -149,7 +160,8 @@ def analyze(doc: PromptDocument, config: LoadedConfig, catalog: Catalog | None =
     )
     findings.extend(_budget_findings(analysis, config))
     findings.extend(_context_findings(analysis))
-    findings.extend(duplicated_paragraphs(doc, tokenizer, config.settings.duplicate_min_chars))
+    if duplicates:
+        findings.extend(duplicated_paragraphs(doc, tokenizer, config.settings.duplicate_min_chars))
     if doc.tool_names:
         findings.append(
             Finding(

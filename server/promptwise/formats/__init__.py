@@ -6,13 +6,13 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable
 
 from ..text import LineIndex, Span
 from .document import Finding, Format, Include, Message, PromptDocument, Related, Severity, Variable
-from .dotprompt import parse_dotprompt
+from .dotprompt import parse_dotprompt, render_dotprompt
 from .instructions import parse_instructions, parse_plain
-from .prompty import parse_prompty
+from .prompty import parse_prompty, render_prompty
 
 INSTRUCTION_NAMES = {"AGENTS.md", "CLAUDE.md", "CLAUDE.local.md", ".cursorrules", "copilot-instructions.md"}
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
@@ -32,6 +32,7 @@ __all__ = [
     "is_partial",
     "parse_document",
     "read_prompt_file",
+    "render_document",
 ]
 
 
@@ -153,3 +154,13 @@ def parse_document(path: Path, text: str, fmt: Format) -> PromptDocument:
     if fmt is Format.INSTRUCTIONS:
         return parse_instructions(path, text)
     return parse_plain(path, text)
+
+
+def render_document(doc: PromptDocument, values: dict[str, Any]) -> PromptDocument:
+    """A copy of a parsed document with its templates rendered from `values` instead of the file's samples
+    (evals render one per case). Formats without templates are returned as they are."""
+    if doc.format is Format.PROMPTY:
+        return render_prompty(doc, values)
+    if doc.format is Format.DOTPROMPT:
+        return render_dotprompt(doc, values)
+    return doc

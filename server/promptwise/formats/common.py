@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,15 @@ def read_included(path: Path, max_bytes: int = 2 * 1024 * 1024) -> tuple[str | N
     if b"\x00" in data[:8192]:
         return None, f"{path.name} is a binary file"
     return data.decode("utf-8", errors="replace"), None
+
+
+def body_offset(doc: PromptDocument) -> int:
+    return doc.frontmatter_span.end if doc.frontmatter_span is not None else 0
+
+
+def rendered_copy(doc: PromptDocument, codes: tuple[str, ...]) -> PromptDocument:
+    """A copy of a parsed document without its messages or the problems a re-render reports again (`codes`)."""
+    return replace(doc, messages=[], problems=[p for p in doc.problems if p.code not in codes])
 
 
 def message_span(start: int, end: int) -> Span:

@@ -8,7 +8,7 @@ from typing import Any
 
 from ..text import Span
 from . import handlebars as hb
-from .common import first_int, message_span, read_included, set_model, start_document
+from .common import body_offset, first_int, message_span, read_included, rendered_copy, set_model, start_document
 from .document import Format, Include, Message, PromptDocument, Severity, Variable
 from .schema import DotpromptFrontmatter
 
@@ -42,6 +42,27 @@ def parse_dotprompt(path: Path, text: str) -> PromptDocument:
         return doc
     _build_messages(doc, nodes, body, body_start, samples, optional)
     return doc
+
+
+def render_dotprompt(doc: PromptDocument, values: dict[str, Any]) -> PromptDocument:
+    """A copy of a parsed Dotprompt document rendered with `values` over `input.default`, without parsing
+    the frontmatter again (cheap enough to call once per eval case)."""
+    body_start = body_offset(doc)
+    body = doc.text[body_start:]
+    try:
+        nodes = _parse_body(body)
+    except hb.TemplateError:
+        return rendered_copy(doc, ())  # parse_dotprompt already reported it; the body is sent as written
+    out = rendered_copy(doc, ("template-error", "undefined-variable", "missing-include", "include-cycle"))
+    samples, optional = _input_values(doc.frontmatter.get("input"))
+    samples.update(values)
+    _build_messages(out, nodes, body, body_start, samples, optional)
+    return out
+
+
+@lru_cache(maxsize=64)
+def _parse_body(body: str) -> list[Any]:
+    return hb.parse(body)
 
 
 def _input_values(spec: Any) -> tuple[dict[str, Any], set[str]]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -25,6 +27,21 @@ class Frontmatter:
 
 
 def parse_frontmatter(text: str) -> Frontmatter:
+    """The frontmatter of `text`; its YAML is parsed once per distinct frontmatter, so an edit in the
+    body (every keystroke in an editor) costs a copy instead of a parse (~1.5 ms with PyYAML)."""
+    opening = _OPEN.match(text)
+    closing = _CLOSE.search(text, opening.end()) if opening else None
+    if closing is None:
+        return _parse(text)
+    return copy.deepcopy(_parse_head(text[: closing.end()]))
+
+
+@lru_cache(maxsize=64)
+def _parse_head(head: str) -> Frontmatter:
+    return _parse(head)
+
+
+def _parse(text: str) -> Frontmatter:
     opening = _OPEN.match(text)
     if not opening:
         return Frontmatter()

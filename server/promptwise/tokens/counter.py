@@ -95,6 +95,37 @@ def _next_paragraph_break(text: str, pos: int, crlf: bool) -> int:
         pos = end
 
 
+def _breaks_at(text: str, pos: int) -> bool:
+    """Whether a _PARAGRAPH_BREAK match ends at `pos` (the ends of the text are always safe cuts)."""
+    if pos <= 0 or pos >= len(text):
+        return True
+    ch = text[pos]
+    if ch == "/" or ch.isspace():
+        return False
+    units = 0
+    while pos > 0 and text[pos - 1] == "\n":
+        pos -= 1
+        if pos > 0 and text[pos - 1] == "\r":
+            pos -= 1
+        units += 1
+        if units == 2:
+            return True
+    return False
+
+
+_RECENT = 64  # long texts remembered per tokenizer, so their next version re-counts only what changed
+
+
+@dataclass
+class _Counted:
+    blocks: list[str]
+    counts: list[int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts)
+
+
 class SegmentCache:
     """Counts per (tokenizer, text); an edit re-encodes only the chunks it changed."""
 
@@ -103,6 +134,7 @@ class SegmentCache:
         self._chars = 0
         self._blocks: dict[str, dict[str, int]] = {}
         self._block_chars = 0
+        self._recent: dict[str, list[_Counted]] = {}
         self._max_chars = max_chars
         self._lock = threading.Lock()
         self.hits = 0
@@ -111,24 +143,73 @@ class SegmentCache:
     def count(self, encoder: Encoder, text: str) -> int:
         if len(text) <= _LONG_PARAGRAPH:
             return self._count_chunks(encoder, text)
+        recent = self._recent.get(encoder.name)
+        if recent is None:
+            recent = self._recent.setdefault(encoder.name, [])
+        for entry in reversed(recent[:]):
+            counted = self._reuse(encoder, text, entry)
+            if counted is not None:
+                break
+        else:
+            entry = None
+            blocks = _blocks(text)
+            counted = _Counted(blocks, self._count_blocks(encoder, blocks))
+        with self._lock:
+            if entry is not None and entry in recent:
+                recent.remove(entry)  # the older version of this text is not needed again
+            recent.append(counted)
+            while len(recent) > _RECENT:
+                del recent[0]
+        return counted.total
+
+    def _reuse(self, encoder: Encoder, text: str, old: "_Counted") -> "_Counted | None":
+        """Count `text` as an edit of a recently counted text: compare blocks, count only the changed middle."""
+        blocks = old.blocks
+        i = pos = 0
+        while i < len(blocks) and text.startswith(blocks[i], pos):
+            pos += len(blocks[i])
+            i += 1
+        if i == len(blocks) and pos == len(text):
+            self.hits += 1
+            return old
+        j, end = len(blocks), len(text)
+        while j > i and text.endswith(blocks[j - 1], pos, end):
+            end -= len(blocks[j - 1])
+            j -= 1
+        if i == 0 and j == len(blocks):
+            return None  # nothing in common: not a version of this text
+        # A kept block must still start and end at paragraph breaks of the new text.
+        while i > 0 and not _breaks_at(text, pos):
+            i -= 1
+            pos -= len(blocks[i])
+        while j < len(blocks) and not _breaks_at(text, end):
+            end += len(blocks[j])
+            j += 1
+        middle = _blocks(text[pos:end]) if end > pos else []
+        counts = old.counts[:i] + self._count_blocks(encoder, middle) + old.counts[j:]
+        return _Counted(blocks[:i] + middle + blocks[j:], counts)
+
+    def _count_blocks(self, encoder: Encoder, blocks: list[str]) -> list[int]:
         memo = self._blocks.get(encoder.name)
         if memo is None:
             memo = self._blocks.setdefault(encoder.name, {})
-        total = 0
-        for block in _blocks(text):
+        counts = []
+        for block in blocks:
             n = memo.get(block)
             if n is None:
                 n = self._count_chunks(encoder, block)
                 with self._lock:
                     memo[block] = n
                     self._block_chars += len(block)
-                    if self._block_chars > self._max_chars // 4:
-                        for old in list(memo)[: len(memo) // 2]:
-                            self._block_chars -= len(memo.pop(old, None) and old or "")
+                    # Small: a text's next version reuses its blocks through _recent; this memo is a fallback.
+                    if self._block_chars > self._max_chars // 32:
+                        for stale in list(memo)[: len(memo) // 2]:  # the oldest half
+                            del memo[stale]
+                            self._block_chars -= len(stale)
             else:
                 self.hits += 1
-            total += n
-        return total
+            counts.append(n)
+        return counts
 
     def _count_chunks(self, encoder: Encoder, text: str) -> int:
         if not text:
@@ -164,6 +245,7 @@ class SegmentCache:
             self._chars = 0
             self._blocks.clear()
             self._block_chars = 0
+            self._recent.clear()
 
 
 CACHE = SegmentCache()

@@ -150,7 +150,10 @@ def _load_tiktoken(name: str) -> Encoder:
         params = constructor()
     finally:
         openai_public.load_tiktoken_bpe = original
-    return TiktokenEncoder(name, tiktoken.Encoding(**params))
+    encoding = tiktoken.Encoding(**params)
+    # tiktoken keeps this Python dict only to pickle the Encoding; its Rust core has its own copy (~25 MB).
+    encoding._mergeable_ranks = {}
+    return TiktokenEncoder(name, encoding)
 
 
 def _load_hf(name: str) -> Encoder:

@@ -1,0 +1,168 @@
+"""Inlay hints: tokens after each role header and include, and the file's total, cost and context share on the model line."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from ..analysis import Analysis, MessageCount
+from ..text import LineIndex
+from . import labels
+from .positions import end_of_text, line_end, offset_of, position
+
+if TYPE_CHECKING:
+    from .server import PromptwiseServer
+
+
+def register(server: PromptwiseServer) -> None:
+    server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=False))(inlay_hints)
+
+
+async def inlay_hints(ls: PromptwiseServer, params: types.InlayHintParams) -> list[types.InlayHint] | None:
+    await ls.ready()
+    if not ls.state.settings.inlay_hints:
+        return []
+    snap = ls.state.snapshot(params.text_document.uri)
+    if snap is None or snap.analysis is None:
+        return []
+    lines = snap.lines
+    first = offset_of(lines, params.range.start)
+    last = offset_of(lines, params.range.end)
+    return hints_between(snap.analysis, lines, first, last)
+
+
+def hints_between(analysis: Analysis, lines: LineIndex, first: int, last: int) -> list[types.InlayHint]:
+    """Hints whose anchor offset lies in [first, last]; only those are placed and worded."""
+    hints: list[tuple[int, str, str]] = []
+    total_at = _total_anchor(analysis, lines)
+    if first <= total_at <= last:
+        hints.append((total_at, _total_label(analysis), _total_tooltip(analysis)))
+    # A lone implicit message (AGENTS.md, a plain prompt) is the whole file: the total says it all.
+    several = len(analysis.messages) > 1
+    for count in analysis.messages:
+        message = count.message
+        if message.span.end < first or message.span.start > last:
+            continue
+        if several or len(message.header):
+            at = _message_anchor(count, lines)
+            if first <= at <= last and at != total_at:
+                hints.append((at, _message_label(count, analysis), _message_tooltip(count, analysis)))
+        for ic in count.includes:
+            at = ic.include.span.end
+            if first <= at <= last and ic.include.error is None:
+                hints.append((at, _include_label(ic.tokens, analysis.exact), _include_tooltip(ic, analysis)))
+    hints.sort(key=lambda h: h[0])
+    return [
+        types.InlayHint(
+            position=position(lines, offset),
+            label=label,
+            padding_left=True,
+            tooltip=types.MarkupContent(kind=types.MarkupKind.Markdown, value=tooltip),
+        )
+        for offset, label, tooltip in hints
+    ]
+
+
+# ---- where ----
+
+
+def _total_anchor(analysis: Analysis, lines: LineIndex) -> int:
+    """After the model's name when the file names one, else at the end of the first line."""
+    doc = analysis.document
+    if doc.model_span is not None:
+        return end_of_text(lines, doc.model_span)
+    return line_end(lines, 0)
+
+
+def _message_anchor(count: MessageCount, lines: LineIndex) -> int:
+    message = count.message
+    if len(message.header):
+        return end_of_text(lines, message.header)
+    return line_end(lines, message.body.start)
+
+
+# ---- what ----
+
+
+def _total_label(a: Analysis) -> str:
+    parts = [labels.tokens(a.prompt_tokens, a.exact)]
+    if a.document.model is None:
+        parts[0] += f" on {labels.model_name(a)}"
+    cost = a.cost_per_call
+    parts.append(f"{labels.money(cost)}/call" if cost is not None else "no price")
+    if a.context_window:
+        parts.append(f"{labels.share(a.context_share)} of {labels.compact(a.context_window)} context")
+    return " · ".join(parts)
+
+
+def _message_label(count: MessageCount, a: Analysis) -> str:
+    text = labels.tokens(count.tokens, a.exact)
+    if a.prompt_tokens:
+        text += f" · {labels.share(count.tokens / a.prompt_tokens)}"
+    return text
+
+
+def _include_label(n: int, exact: bool) -> str:
+    return f"+{'' if exact else '~'}{n:,} token{'' if n == 1 else 's'}"
+
+
+def _total_tooltip(a: Analysis) -> str:
+    rows = []
+    for count in a.messages:
+        label = count.message.role + (f" ({count.message.name})" if count.message.name else "")
+        rows.append(f"| {label} message | {count.tokens:,} |")
+    if a.tools_tokens:
+        rows.append(f"| tool definitions | {a.tools_tokens:,} |")
+    if a.reply_priming:
+        rows.append(f"| reply priming | {a.reply_priming:,} |")
+    out = [
+        f"**{a.prompt_tokens:,} input tokens per call** on `{labels.model_name(a)}`, {labels.accuracy(a)}",
+        "",
+        "| part | tokens |",
+        "|---|---:|",
+        *rows,
+        "",
+    ]
+    if a.card is not None and a.card.priced:
+        out.append(
+            f"Input {labels.money(a.input_cost)} + {a.expected_output_tokens:,} output tokens "
+            f"{labels.money(a.card.cost(0, a.expected_output_tokens))} = **{labels.money(a.cost_per_call)} per call**"
+        )
+    else:
+        out.append(f"No price for `{a.model}`: add it under `[models]` in promptwise.toml.")
+    if a.context_window:
+        needed = a.prompt_tokens + a.expected_output_tokens
+        out.append(f"\nContext: {needed:,} of {a.context_window:,} tokens ({labels.share(a.context_share)}), output included")
+    if a.budget:
+        out.append(f"\nBudget: {a.prompt_tokens:,} of {a.budget:,} ({labels.share(a.budget_share)}; {a.budget_source})")
+    return "\n".join(out)
+
+
+def _message_tooltip(count: MessageCount, a: Analysis) -> str:
+    message = count.message
+    included = sum(ic.tokens for ic in count.includes)
+    out = [
+        f"**{message.role} message**" + (f" ({message.name})" if message.name else "") + f": {count.tokens:,} tokens"
+        + (f", {labels.share(count.tokens / a.prompt_tokens)} of {a.prompt_tokens:,}" if a.prompt_tokens else ""),
+        "",
+        f"- text: {max(0, count.content_tokens - included):,}",
+    ]
+    if count.includes:
+        out.append(f"- includes: {included:,}")
+    out.append(f"- message framing: {count.framing_tokens:,}")
+    cost = a.cost_of(count.tokens)
+    if cost is not None:
+        out.append(f"\n{labels.money(cost)} of input per call on `{labels.model_name(a)}`")
+    if not a.exact:
+        out.append(f"\n{labels.estimate_note(a)}")
+    return "\n".join(out)
+
+
+def _include_tooltip(ic, a: Analysis) -> str:
+    inc = ic.include
+    where = f" from `{inc.path}`" if inc.path else ""
+    out = [f"**{inc.target}** brings in {ic.tokens:,} tokens{where}"]
+    if not a.exact:
+        out.append(f"\n{labels.estimate_note(a)}")
+    return "\n".join(out)

@@ -1,0 +1,319 @@
+"""The pygls server: document sync, lifecycle, and the wiring of one module per feature."""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import logging
+import sys
+import threading
+from typing import Any, Generator
+
+from lsprotocol import types
+from pygls.io_ import StdoutWriter, run_async
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
+
+from .. import __version__
+from . import code_actions, commands, diagnostics, hover, inlay_hints, settings
+from .documents import Workspace, is_config_file
+
+log = logging.getLogger(__name__)
+
+
+class PromptwiseProtocol(LanguageServerProtocol):
+    """pygls' protocol, minus its own copy of open documents (documents.py keeps one, updated per edit)."""
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, types.InitializeResult]:
+        # Every position is computed in UTF-16 (text.LineIndex), the encoding every client supports.
+        general = params.capabilities.general
+        if general is not None and general.position_encodings:
+            general.position_encodings = [types.PositionEncodingKind.Utf16]
+        return (yield from super().lsp_initialize(params))
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> Generator[Any, Any, None]:
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_OPEN)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: types.DidChangeTextDocumentParams) -> Generator[Any, Any, None]:
+        # pygls would re-split the whole text into lines on every keystroke; the server's copy does not.
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
+
+    @lsp_method(types.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: types.DidCloseTextDocumentParams) -> Generator[Any, Any, None]:
+        if (handler := self.fm.features.get(types.TEXT_DOCUMENT_DID_CLOSE)) is not None:
+            yield handler, (params,), None
+
+
+class PromptwiseServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "promptwise",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=PromptwiseProtocol,
+        )
+        self.state = Workspace()
+        self.state.on_config_loaded = lambda config: diagnostics.config_problems(self, config)
+        self.pull_diagnostics = False
+        self.supports_diagnostic_refresh = False
+        self.supports_inlay_hint_refresh = False
+        self.supports_configuration = False
+        self.generation = 0  # bumped when settings or config change, so pulled results are not reused
+        self.pending_diagnostics: dict[str, asyncio.TimerHandle] = {}
+        self.reported_configs: dict[Any, Any] = {}
+        self.pending_messages: list[types.ShowMessageParams] = []
+        self.initialized_done = False
+        self._ready = asyncio.Event()
+        self._trim: asyncio.TimerHandle | None = None
+        self.state.on_heavy_work = self.trim_later
+        self.stopping = False  # after shutdown nothing more is sent: the client stops reading
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # pygls reports a failed send by sending a message, which fails again, without end, once the
+        # client has closed the pipe: after shutdown, or when the write itself failed, only log it.
+        if self.stopping or isinstance(error, (OSError, ValueError)) or "closed file" in str(error):
+            log.warning("not reported to the client: %s", error)
+            return
+        super().report_server_error(error, source)
+
+    def stop_timers(self) -> None:
+        self.stopping = True
+        for pending in self.pending_diagnostics.values():
+            pending.cancel()
+        self.pending_diagnostics.clear()
+        if self._trim is not None:
+            self._trim.cancel()
+            self._trim = None
+
+    async def ready(self) -> None:
+        """Wait (briefly) until the editor's settings are known, so the first answers already use them."""
+        if self._ready.is_set():
+            return
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout=2.0)
+        except asyncio.TimeoutError:
+            log.warning("no workspace/configuration answer after 2 s; using the settings known so far")
+            self._ready.set()
+
+    def mark_ready(self) -> None:
+        self._ready.set()
+
+    def trim_later(self) -> None:
+        """Hand freed heap back to the OS a moment after heavy work (glibc keeps it otherwise): loading
+        a tokenizer frees tens of MB of temporaries that would stay resident for the whole session."""
+        if self._trim is None:
+            try:
+                self._trim = asyncio.get_running_loop().call_later(1.0, self._trim_now)
+            except RuntimeError:  # no event loop (the server's parts used directly)
+                trim_memory()
+
+    def _trim_now(self) -> None:
+        self._trim = None
+        trim_memory()
+
+    def refresh(self) -> None:
+        """Settings or a config file changed: re-analyze lazily and ask the client to ask again."""
+        self.generation += 1
+        self.state.reload()
+        if self.supports_inlay_hint_refresh:
+            self.workspace_inlay_hint_refresh(None)
+        diagnostics.refresh_all(self)
+
+
+def create_server() -> PromptwiseServer:
+    server = PromptwiseServer()
+    server.feature(types.INITIALIZE)(initialize)
+    server.feature(types.INITIALIZED)(initialized)
+    server.feature(types.TEXT_DOCUMENT_DID_OPEN)(did_open)
+    server.feature(types.TEXT_DOCUMENT_DID_CHANGE)(did_change)
+    server.feature(types.TEXT_DOCUMENT_DID_CLOSE)(did_close)
+    server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))(did_save)
+    server.feature(types.SHUTDOWN)(shutdown)
+    server.feature(types.EXIT)(shutdown)
+    inlay_hints.register(server)
+    hover.register(server)
+    commands.register(server)
+    settings.register(server)
+    code_actions.register(server)
+    return server
+
+
+# ---- lifecycle ----
+
+
+def _capability(obj: Any, *path: str) -> Any:
+    for name in path:
+        obj = getattr(obj, name, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def initialize(ls: PromptwiseServer, params: types.InitializeParams) -> None:
+    caps = params.capabilities
+    ls.pull_diagnostics = _capability(caps, "text_document", "diagnostic") is not None
+    ls.supports_diagnostic_refresh = bool(_capability(caps, "workspace", "diagnostics", "refresh_support"))
+    ls.supports_inlay_hint_refresh = bool(_capability(caps, "workspace", "inlay_hint", "refresh_support"))
+    ls.supports_configuration = bool(_capability(caps, "workspace", "configuration"))
+    if ls.pull_diagnostics:
+        # Registered now, before pygls computes the capabilities it announces.
+        diagnostics.register_pull(ls)
+    if params.initialization_options is not None:
+        settings.apply(ls, params.initialization_options, refresh=False)
+    if not ls.supports_configuration:
+        ls.mark_ready()
+
+
+async def initialized(ls: PromptwiseServer, params: types.InitializedParams) -> None:
+    ls.initialized_done = True
+    for message in ls.pending_messages:
+        ls.window_show_message(message)
+    ls.pending_messages.clear()
+    settings.watch_config_files(ls)
+    if ls.supports_configuration:
+        # Requests wait in ready() for this answer, so they are never computed with stale settings.
+        await settings.fetch(ls, refresh=False)
+        ls.mark_ready()
+
+
+def shutdown(ls: PromptwiseServer, *args: Any) -> None:
+    ls.stop_timers()
+
+
+def did_open(ls: PromptwiseServer, params: types.DidOpenTextDocumentParams) -> None:
+    item = params.text_document
+    doc = ls.state.open(item.uri, item.text, item.version, item.language_id)
+    if is_config_file(doc.path):
+        settings.check_config_file(ls, doc.path)
+        return
+    diagnostics.schedule(ls, item.uri, 0.05)
+
+
+def did_change(ls: PromptwiseServer, params: types.DidChangeTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    doc = ls.state.change(uri, params.text_document.version, params.content_changes)
+    if doc is not None and not is_config_file(doc.path):
+        diagnostics.schedule(ls, uri)
+
+
+def did_close(ls: PromptwiseServer, params: types.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    doc = ls.state.get(uri)
+    ls.state.close(uri)
+    if doc is not None and not is_config_file(doc.path):
+        diagnostics.clear(ls, uri)
+
+
+def did_save(ls: PromptwiseServer, params: types.DidSaveTextDocumentParams) -> None:
+    doc = ls.state.get(params.text_document.uri)
+    if doc is None:
+        return
+    if is_config_file(doc.path):
+        settings.check_config_file(ls, doc.path)
+    # A saved file can be a partial, an @import or a config another open prompt depends on.
+    ls.refresh()
+
+
+# ---- start ----
+
+
+def _libc() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        return None
+
+
+def trim_memory() -> None:
+    libc = _libc()
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
+
+
+def tune_malloc() -> None:
+    """Keep multi-MB strings on the heap instead of fresh mmap pages per keystroke.
+
+    Every edit of a 1 MiB document builds a new copy of its text; glibc serves such blocks with
+    mmap and returns them on free, so each keystroke paid page faults on megabytes (measured: 2.7 ms
+    for LineIndex.replaced on 1 MiB, 1.2 ms with these settings). trim_memory() still hands memory
+    back after heavy work.
+    """
+    libc = _libc()
+    if libc is None or not hasattr(libc, "mallopt"):
+        return
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
+    libc.mallopt(m_mmap_threshold, 32 << 20)
+    libc.mallopt(m_trim_threshold, 64 << 20)
+    libc.mallopt(m_top_pad, 4 << 20)
+
+
+def _warm_up() -> threading.Thread:
+    """Load the default tokenizer and the price map while the client and server shake hands."""
+
+    def run() -> None:
+        try:
+            from ..catalog import Catalog
+            from ..tokens import get_encoder
+
+            get_encoder("o200k_base")
+            Catalog.bundled()
+        except Exception:  # reported when actually needed
+            log.debug("warm-up failed", exc_info=True)
+        trim_memory()
+
+    thread = threading.Thread(target=run, name="promptwise-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def start(tcp: str | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="promptwise lsp: %(levelname)s %(message)s")
+    tune_malloc()
+    _warm_up()
+    server = create_server()
+    if tcp:
+        host, _, port = tcp.rpartition(":")
+        if not port.isdigit():
+            print(f"promptwise lsp: --tcp wants HOST:PORT, got {tcp!r}", file=sys.stderr)
+            return 2
+        server.start_tcp(host or "127.0.0.1", int(port))
+        return 0
+    try:
+        asyncio.run(_serve_stdio(server))
+    except (KeyboardInterrupt, SystemExit, BrokenPipeError):
+        pass
+    finally:
+        server.shutdown()
+    return 0
+
+
+async def _serve_stdio(server: PromptwiseServer) -> None:
+    """pygls' message loop over stdin as a non-blocking pipe.
+
+    pygls' own stdio reader hands every line to a worker thread; on a busy machine those hand-offs
+    cost milliseconds per message, more than answering an inlay hint request does.
+    """
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=1 << 30)
+    try:
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin.buffer)
+    except (ValueError, OSError):  # stdin is not a pipe (a file, a terminal): pygls' threaded reader
+        await loop.run_in_executor(None, server.start_io)
+        return
+    server._stop_event = threading.Event()
+    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
+    await run_async(
+        stop_event=server._stop_event,
+        reader=reader,
+        protocol=server.protocol,
+        logger=log,
+        error_handler=server.report_server_error,
+    )
