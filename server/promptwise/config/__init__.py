@@ -36,6 +36,9 @@ class ModelSettings(BaseModel):
     mode: Optional[Literal["chat", "completion", "embedding"]] = None
     api_base: Optional[str] = Field(None, description="Base URL for evaluation calls (e.g. a local server).")
     api_key_env: Optional[str] = Field(None, description="Environment variable holding the API key for evals.")
+    litellm_model: Optional[str] = Field(
+        None, description="Model name litellm calls for evals, e.g. `openai/llama3.1` (default: provider/name with api_base)."
+    )
 
 
 class EvalSettings(BaseModel):
@@ -49,6 +52,9 @@ class EvalSettings(BaseModel):
     api_base: Optional[str] = Field(None, description="Base URL for all eval calls, e.g. a LiteLLM Proxy.")
     api_key_env: Optional[str] = Field(None, description="Environment variable holding the API key.")
     cache_dir: Optional[str] = Field(None, description="Where responses are cached (default .promptwise/cache).")
+    retry_backoff: float = Field(
+        1.0, ge=0, le=60, description="Seconds before the first retry when the provider sends no Retry-After; doubles each retry."
+    )
 
 
 class Config(BaseModel):
