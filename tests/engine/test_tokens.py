@@ -89,3 +89,26 @@ def test_tool_definitions_follow_published_formula(reference_encoding):
     t4, _ = gpt4.count_tools(tools)
     framed4 = sum(gpt4.count_message(gpt4.count(m["content"]), None, m["role"]) for m in messages) + 3
     assert framed4 + t4 == openai_prompt_tokens(reference_encoding["cl100k_base"], messages, tools, func_init=10)
+
+
+def test_count_store_serves_counts_without_loading_the_tokenizer(tmp_path):
+    from promptwise.tokens.counter import LazyEncoder
+    from promptwise.tokens.store import CountStore
+
+    text = "\n\n".join(f"Paragraph {i}: keep answers short and cite the policy. 🌸" for i in range(400))
+    first = SegmentCache(store=CountStore(tmp_path, "test"))
+    expected = get_encoder("o200k_base").count(text)
+    assert first.count(LazyEncoder("o200k_base"), text) == expected
+    first.save()
+
+    class Refuses(LazyEncoder):
+        def count_many(self, texts):
+            raise AssertionError("the tokenizer was needed")
+
+    second = SegmentCache(store=CountStore(tmp_path, "test"))
+    assert second.count(Refuses("o200k_base"), text) == expected
+    # A damaged store file is ignored, not trusted.
+    for path in tmp_path.iterdir():
+        path.write_bytes(b"\x00garbage")
+    third = SegmentCache(store=CountStore(tmp_path, "test"))
+    assert third.count(LazyEncoder("o200k_base"), text) == expected

@@ -121,7 +121,7 @@ def analyze(
             )
         )
     try:
-        tokenizer.encoder()
+        tokenizer.available()
     except TokenizerUnavailable as exc:
         findings.append(Finding("tokenizer-unavailable", Severity.WARNING, f"{exc}; counting with o200k_base", Span(0, 0)))
         tokenizer = Tokenizer("o200k_base", False, O200K_FRAMING, str(exc))

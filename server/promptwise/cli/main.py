@@ -3,28 +3,43 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 
 from .. import __version__
 
+# Subcommand -> (module, one-line help). Only the module of the command being run is imported,
+# so `check` does not pay for the language server's or the eval runner's imports.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("check", "analyze prompt files: tokens, cost per call, budgets and findings"),
+    "count": ("count", "count the tokens of a prompt file, stdin, or a chat request (.json)"),
+    "models": ("models", "list models with prices per million tokens and context windows"),
+    "suggest": ("suggest", "suggest cheaper models that fit a prompt and support what it uses"),
+    "eval": ("eval", "run evaluation suites (NAME.evals.yaml) against models"),
+    "schema": ("schema", "write JSON Schemas for the config, frontmatter and suites to schemas/"),
+    "lsp": ("lsp", "start the language server (stdio)"),
+}
 
-def build_parser() -> argparse.ArgumentParser:
-    from . import check, count, lsp, models, schema
 
-    commands = [check, count, models, schema, lsp]
+def build_parser(argv: list[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="promptwise",
         description="Token counts, costs, budgets and evals for LLM prompt files.",
     )
     parser.add_argument("--version", action="version", version=f"promptwise {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in commands:
-        command.add_parser(sub)
+    chosen = next((a for a in argv if not a.startswith("-")), None)
+    for name, (module, help_text) in COMMANDS.items():
+        if name == chosen:
+            importlib.import_module(f"{__package__}.{module}").add_parser(sub)
+        else:
+            sub.add_parser(name, help=help_text)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help()
@@ -36,3 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    finally:
+        from ..tokens import CACHE
+
+        CACHE.save()

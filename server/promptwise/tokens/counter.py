@@ -7,7 +7,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from .encodings import Encoder, get_encoder
+from .encodings import Encoder, get_encoder, tokenizer_available
+from .store import CountStore
 
 # A chunk boundary is the end of a newline run followed by a character that starts a fresh
 # pre-token in both cl100k and o200k ("/" is excluded: o200k glues it to a preceding newline).
@@ -129,7 +130,8 @@ class _Counted:
 class SegmentCache:
     """Counts per (tokenizer, text); an edit re-encodes only the chunks it changed."""
 
-    def __init__(self, max_chars: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, max_chars: int = 64 * 1024 * 1024, store: CountStore | None = None) -> None:
+        self.store = store
         self._counts: dict[str, dict[str, int]] = {}
         self._chars = 0
         self._blocks: dict[str, dict[str, int]] = {}
@@ -228,7 +230,7 @@ class SegmentCache:
                 self.hits += 1
         if missing:
             self.misses += len(missing)
-            counts = encoder.count_many(missing)
+            counts = self._count_missing(encoder, missing)
             with self._lock:
                 for chunk, n in zip(missing, counts):
                     table[chunk] = n
@@ -239,6 +241,22 @@ class SegmentCache:
                     self._chars = 0
         return total
 
+    def _count_missing(self, encoder: Encoder, chunks: list[str]) -> list[int]:
+        """Counts from the on-disk store where it has them; the tokenizer is loaded only for the rest."""
+        if self.store is None:
+            return encoder.count_many(chunks)
+        known = self.store.get_many(encoder.name, chunks)
+        todo = [c for c, n in zip(chunks, known) if n is None]
+        if not todo:
+            return known  # type: ignore[return-value]
+        fresh = iter(encoder.count_many(todo))
+        self.store.put_many(encoder.name, todo, counts := [next(fresh) if n is None else n for n in known])
+        return counts
+
+    def save(self) -> None:
+        if self.store is not None:
+            self.store.save()
+
     def clear(self) -> None:
         with self._lock:
             self._counts.clear()
@@ -248,7 +266,21 @@ class SegmentCache:
             self._recent.clear()
 
 
-CACHE = SegmentCache()
+class LazyEncoder:
+    """A tokenizer by name that loads only when text has to be encoded (counts may come from the store)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def count(self, text: str) -> int:
+        return get_encoder(self.name).count(text)
+
+    def count_many(self, texts: list[str]) -> list[int]:
+        return get_encoder(self.name).count_many(texts)
+
+
+_LAZY: dict[str, LazyEncoder] = {}
+CACHE = SegmentCache(store=CountStore())
 
 
 @dataclass(frozen=True)
@@ -285,7 +317,14 @@ class Tokenizer:
         return self.encoding if self.exact else f"{self.encoding} (estimate)"
 
     def encoder(self) -> Encoder:
-        return get_encoder(self.encoding)
+        encoder = _LAZY.get(self.encoding)
+        if encoder is None:
+            encoder = _LAZY[self.encoding] = LazyEncoder(self.encoding)
+        return encoder
+
+    def available(self) -> None:
+        """Raise TokenizerUnavailable if this tokenizer's files are missing (without loading them)."""
+        tokenizer_available(self.encoding)
 
     def count(self, text: str) -> int:
         return CACHE.count(self.encoder(), text)

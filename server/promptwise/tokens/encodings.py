@@ -165,6 +165,18 @@ def _load_hf(name: str) -> Encoder:
     return HuggingFaceEncoder(name, Tokenizer.from_file(str(path)))
 
 
+def tokenizer_available(name: str) -> None:
+    """Raise TokenizerUnavailable when a tokenizer's file is missing; cheap, loads nothing."""
+    if name in _TIKTOKEN_URLS:
+        path = tiktoken_file(name)
+    elif name in _HF_FILES:
+        path = tokenizers_dir() / _HF_FILES[name]
+    else:
+        raise TokenizerUnavailable(f"unknown tokenizer {name!r}")
+    if not path.is_file():
+        raise TokenizerUnavailable(f"the {name} tokenizer file {path} is missing (is litellm installed?)")
+
+
 def get_encoder(name: str) -> Encoder:
     """Load a tokenizer once per process; later calls are a dict lookup."""
     encoder = _loaded.get(name)
