@@ -119,7 +119,7 @@ class Session:
         self.inlay_hint_refreshes += 1
         self._arrived.set()
 
-    async def until(self, predicate, timeout: float = 10.0, what: str = "a notification"):
+    async def until(self, predicate, timeout: float = 30.0, what: str = "a notification"):
         """Wait for notifications until `predicate()` returns something truthy (never sleeps)."""
 
         async def wait():
@@ -193,7 +193,7 @@ class Session:
     async def command(self, name: str, *arguments: Any) -> Any:
         return await self.client.workspace_execute_command_async(t.ExecuteCommandParams(command=name, arguments=list(arguments)))
 
-    async def diagnostics(self, uri: str, timeout: float = 10.0) -> list[t.Diagnostic]:
+    async def diagnostics(self, uri: str, timeout: float = 30.0) -> list[t.Diagnostic]:
         """Pulled when the client can pull, else the set pushed for the document's current version."""
         if self.pulls:
             report = await self.client.text_document_diagnostic_async(t.DocumentDiagnosticParams(t.TextDocumentIdentifier(uri)))
@@ -201,7 +201,7 @@ class Session:
             return list(report.items)
         return await self.pushed(uri, timeout=timeout)
 
-    async def pushed(self, uri: str, version: int | None = None, timeout: float = 10.0) -> list[t.Diagnostic]:
+    async def pushed(self, uri: str, version: int | None = None, timeout: float = 30.0) -> list[t.Diagnostic]:
         version = self.versions.get(uri) if version is None else version
 
         def found():
@@ -213,7 +213,7 @@ class Session:
         params = await self.until(found, timeout, f"diagnostics for {uri} v{version}")
         return list(params.diagnostics)
 
-    async def message(self, contains: str, timeout: float = 10.0) -> t.ShowMessageParams:
+    async def message(self, contains: str, timeout: float = 30.0) -> t.ShowMessageParams:
         def found():
             return next((m for m in self.client.messages if contains in m.message), None)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import ctypes
 import logging
 import sys
@@ -255,8 +256,12 @@ def tune_malloc() -> None:
     libc.mallopt(m_top_pad, 4 << 20)
 
 
-def _warm_up() -> threading.Thread:
-    """Load the default tokenizer and the price map while the client and server shake hands."""
+def _warm_up(delay: float = 1.0) -> threading.Timer:
+    """Load the default tokenizer and the price map soon after start-up.
+
+    Counts of text seen before come from the on-disk store, so the first answers need no
+    tokenizer; loading it holds the GIL, so it waits until those answers are out.
+    """
 
     def run() -> None:
         try:
@@ -269,14 +274,19 @@ def _warm_up() -> threading.Thread:
             log.debug("warm-up failed", exc_info=True)
         trim_memory()
 
-    thread = threading.Thread(target=run, name="promptwise-warm-up", daemon=True)
-    thread.start()
-    return thread
+    timer = threading.Timer(delay, run)
+    timer.name = "promptwise-warm-up"
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 def start(tcp: str | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="promptwise lsp: %(levelname)s %(message)s")
     tune_malloc()
+    from ..tokens import CACHE
+
+    atexit.register(CACHE.save)  # counts seen this session make the next start instant
     _warm_up()
     server = create_server()
     if tcp:
