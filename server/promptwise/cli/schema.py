@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
+from ..evals.results import RunResult
+from ..evals.suite import Suite
 from ..formats.schema import DotpromptFrontmatter, InstructionsFrontmatter, PromptyFrontmatter
 
 SCHEMAS: dict[str, tuple[type, str]] = {
@@ -16,6 +18,8 @@ SCHEMAS: dict[str, tuple[type, str]] = {
     "prompty.frontmatter.schema.json": (PromptyFrontmatter, "Prompty frontmatter keys promptwise reads"),
     "dotprompt.frontmatter.schema.json": (DotpromptFrontmatter, "Dotprompt frontmatter keys promptwise reads"),
     "instructions.frontmatter.schema.json": (InstructionsFrontmatter, "Instruction file frontmatter keys promptwise reads"),
+    "evals.suite.schema.json": (Suite, "promptwise evaluation suite (NAME.evals.yaml)"),
+    "evals.results.schema.json": (RunResult, "promptwise eval results (results.json in a run folder, or --json)"),
 }
 
 

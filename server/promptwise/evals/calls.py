@@ -1,0 +1,352 @@
+"""Model calls through litellm (imported on the first real call): targets from config, retries, timeouts, secrets kept out."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import os
+import random
+import re
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..catalog import Catalog, ModelCard
+from ..config import LoadedConfig
+
+MAX_RETRY_WAIT = 60.0
+_SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.IGNORECASE)
+_litellm: Any = None
+
+
+def load_litellm() -> Any:
+    """Import litellm once, offline: its price map from the wheel, no debug banners."""
+    global _litellm
+    if _litellm is None:
+        os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+        import litellm
+
+        litellm.suppress_debug_info = True
+        litellm.telemetry = False
+        _litellm = litellm
+    return _litellm
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a model named in a suite is called, and how it is priced."""
+
+    label: str  # as the suite or CLI names it
+    model: str  # as litellm calls it
+    api_base: str | None = None
+    api_key_env: str | None = None
+    card: ModelCard | None = None
+
+    def api_key(self) -> str | None:
+        if self.api_key_env:
+            return os.environ.get(self.api_key_env)
+        if self.api_base and self.model.startswith(("openai/", "litellm_proxy/")):
+            env = "OPENAI_API_KEY" if self.model.startswith("openai/") else "LITELLM_PROXY_API_KEY"
+            return os.environ.get(env) or "no-key"  # local servers often take any key, but the client needs one
+        return None
+
+    def missing_key(self) -> str | None:
+        if self.api_key_env and not os.environ.get(self.api_key_env):
+            return f"environment variable {self.api_key_env} (api_key_env for {self.label}) is not set"
+        return None
+
+
+def resolve_target(label: str, config: LoadedConfig, catalog: Catalog) -> Target:
+    settings = config.settings
+    spec = settings.models.get(label)
+    card = catalog.resolve(label)
+    api_base = (spec.api_base if spec else None) or settings.evals.api_base
+    key_env = (spec.api_key_env if spec else None) or settings.evals.api_key_env
+    if spec is not None and spec.litellm_model:
+        model = spec.litellm_model
+    elif spec is not None and spec.api_base:
+        model = label if "/" in label else f"{spec.provider or 'openai'}/{label}"
+    elif settings.evals.api_base:
+        model = f"litellm_proxy/{label}"  # an OpenAI-compatible gateway such as a LiteLLM Proxy
+    elif card is not None and card.source.startswith("litellm"):
+        model = card.name
+    else:
+        model = label
+    return Target(label=label, model=model, api_base=api_base, api_key_env=key_env, card=card)
+
+
+class Secrets:
+    """Values that must never be written anywhere: the API keys evals use, and anything in the environment
+    that looks like a credential (a KEY/TOKEN/SECRET/PASSWORD variable with a key-length value; short
+    values like `production` are left alone so model outputs are not mangled)."""
+
+    def __init__(self, key_envs: list[str] | None = None) -> None:
+        values = {os.environ.get(n, "") for n in key_envs or []}
+        values = {v for v in values if len(v) >= 6}
+        values |= {v for n, v in os.environ.items() if _SECRET_NAME.search(n) and len(v) >= 16}
+        self.values = sorted(values, key=len, reverse=True)
+
+    def scrub(self, text: str | None) -> str | None:
+        if not text or not self.values:
+            return text
+        for value in self.values:
+            if value in text:
+                text = text.replace(value, "***")
+        return text
+
+
+class ProviderError(Exception):
+    """A call that failed for good: after retries, or at once for errors a retry cannot fix."""
+
+    def __init__(self, message: str, status: int | None = None, attempts: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.attempts = attempts
+
+
+@dataclass
+class Completion:
+    text: str
+    tool_calls: list[dict[str, Any]] | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    cost: float | None
+    latency_ms: float
+    attempts: int = 1
+    finish_reason: str | None = None
+    cached: bool = False
+
+    def to_cache(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "tool_calls": self.tool_calls,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "cost": self.cost,
+            "latency_ms": self.latency_ms,
+            "finish_reason": self.finish_reason,
+        }
+
+    @classmethod
+    def from_cache(cls, entry: dict[str, Any]) -> "Completion":
+        return cls(
+            text=entry.get("text") or "",
+            tool_calls=entry.get("tool_calls"),
+            prompt_tokens=entry.get("prompt_tokens"),
+            completion_tokens=entry.get("completion_tokens"),
+            cost=entry.get("cost"),
+            latency_ms=float(entry.get("latency_ms") or 0.0),
+            attempts=0,
+            finish_reason=entry.get("finish_reason"),
+            cached=True,
+        )
+
+
+@dataclass
+class Embedding:
+    vectors: list[list[float]]
+    tokens: int | None
+    cost: float | None
+
+
+@dataclass
+class CallSettings:
+    timeout: float = 60.0
+    retries: int = 3
+    backoff: float = 1.0
+
+
+@dataclass
+class ModelClient:
+    """Calls models with bounded retries; every error message passes through `secrets.scrub`."""
+
+    settings: CallSettings = field(default_factory=CallSettings)
+    secrets: Secrets = field(default_factory=Secrets)
+    calls: int = 0
+    retried: int = 0
+
+    async def complete(self, target: Target, messages: list[dict[str, Any]], params: dict[str, Any], timeout: float | None = None) -> Completion:
+        problem = target.missing_key()
+        if problem:
+            raise ProviderError(problem)
+        litellm = load_litellm()
+        timeout = timeout or self.settings.timeout
+        kwargs: dict[str, Any] = {
+            **params,
+            "model": target.model,
+            "messages": messages,
+            "timeout": timeout,
+            "num_retries": 0,
+            "max_retries": 0,
+            "drop_params": True,
+        }
+        if target.api_base:
+            kwargs["api_base"] = target.api_base
+        key = target.api_key()
+        if key:
+            kwargs["api_key"] = key
+        response, latency, attempts = await self._with_retries(litellm.acompletion, kwargs, timeout)
+        return self._completion(litellm, target, response, latency, attempts)
+
+    async def embed(self, target: Target, texts: list[str], timeout: float | None = None) -> Embedding:
+        problem = target.missing_key()
+        if problem:
+            raise ProviderError(problem)
+        litellm = load_litellm()
+        timeout = timeout or self.settings.timeout
+        kwargs: dict[str, Any] = {"model": target.model, "input": texts, "timeout": timeout, "num_retries": 0, "max_retries": 0}
+        if target.api_base:
+            kwargs["api_base"] = target.api_base
+        key = target.api_key()
+        if key:
+            kwargs["api_key"] = key
+        response, _, _ = await self._with_retries(litellm.aembedding, kwargs, timeout)
+        data = sorted(response.data, key=lambda d: d["index"] if isinstance(d, dict) else d.index)
+        vectors = [list(d["embedding"] if isinstance(d, dict) else d.embedding) for d in data]
+        usage = getattr(response, "usage", None)
+        tokens = getattr(usage, "prompt_tokens", None) if usage is not None else None
+        cost = target.card.cost(tokens, 0) if (target.card is not None and tokens is not None) else None
+        return Embedding(vectors, tokens, cost)
+
+    async def _with_retries(self, call: Any, kwargs: dict[str, Any], timeout: float) -> tuple[Any, float, int]:
+        attempt = 0
+        while True:
+            attempt += 1
+            self.calls += 1
+            started = time.perf_counter()
+            try:
+                # litellm enforces `timeout`; this is the backstop for a call that hangs elsewhere.
+                response = await _within(call(**kwargs), timeout + 5.0)
+                return response, (time.perf_counter() - started) * 1000.0, attempt
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # litellm maps every provider failure to an exception
+                status = _status(exc)
+                retriable = status == 429 or (status is not None and status >= 500 and not _is_timeout(exc))
+                if not retriable or attempt > self.settings.retries:
+                    raise ProviderError(self._describe(exc, status, attempt, timeout), status, attempt) from None
+                self.retried += 1
+                await asyncio.sleep(self._delay(exc, attempt))
+
+    def _delay(self, exc: Exception, attempt: int) -> float:
+        wait = _retry_after(exc)
+        if wait is None:
+            wait = self.settings.backoff * (2 ** (attempt - 1)) * random.uniform(0.75, 1.25)
+        return max(0.0, min(wait, MAX_RETRY_WAIT))
+
+    def _describe(self, exc: Exception, status: int | None, attempts: int, timeout: float) -> str:
+        if _is_timeout(exc):
+            text = f"timed out after {timeout:g} s"
+        else:
+            kind = type(exc).__name__
+            message = _clean(str(exc))
+            text = f"{kind}{f' (HTTP {status})' if status else ''}: {message}"
+        if attempts > 1:
+            text += f" (gave up after {attempts} attempts)"
+        return self.secrets.scrub(text) or text
+
+    def _completion(self, litellm: Any, target: Target, response: Any, latency: float, attempts: int) -> Completion:
+        choice = response.choices[0]
+        message = choice.message
+        text = message.content or ""
+        tool_calls = None
+        raw_calls = getattr(message, "tool_calls", None)
+        if raw_calls:
+            tool_calls = [
+                {"name": getattr(tc.function, "name", None), "arguments": _json_or_text(getattr(tc.function, "arguments", None))}
+                for tc in raw_calls
+            ]
+        usage = getattr(response, "usage", None)
+        prompt_tokens = getattr(usage, "prompt_tokens", None) if usage is not None else None
+        completion_tokens = getattr(usage, "completion_tokens", None) if usage is not None else None
+        cost = None
+        if target.card is not None and target.card.priced and prompt_tokens is not None:
+            cost = target.card.cost(prompt_tokens, completion_tokens or 0)
+        else:
+            try:
+                cost = float(litellm.completion_cost(completion_response=response))
+            except Exception:  # litellm raises for models it cannot price
+                cost = None
+        return Completion(
+            text=self.secrets.scrub(text) or "",
+            tool_calls=tool_calls,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost=cost,
+            latency_ms=latency,
+            attempts=attempts,
+            finish_reason=getattr(choice, "finish_reason", None),
+        )
+
+
+if sys.version_info >= (3, 11):
+
+    async def _within(awaitable: Any, seconds: float) -> Any:
+        async with asyncio.timeout(seconds):  # no extra task per call, unlike wait_for
+            return await awaitable
+
+else:  # pragma: no cover - Python 3.10
+
+    async def _within(awaitable: Any, seconds: float) -> Any:
+        return await asyncio.wait_for(awaitable, seconds)
+
+
+def _json_or_text(value: Any) -> Any:
+    if isinstance(value, str):
+        import json
+
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _status(exc: Exception) -> int | None:
+    status = getattr(exc, "status_code", None)
+    if isinstance(status, int):
+        return status
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+def _is_timeout(exc: Exception) -> bool:
+    if isinstance(exc, asyncio.TimeoutError):
+        return True
+    return any(c.__name__ in ("Timeout", "APITimeoutError", "TimeoutException") for c in type(exc).__mro__)
+
+
+def _retry_after(exc: Exception) -> float | None:
+    headers = getattr(exc, "litellm_response_headers", None) or getattr(getattr(exc, "response", None), "headers", None)
+    if not headers:
+        return None
+    try:
+        ms = headers.get("retry-after-ms")
+        if ms is not None:
+            return float(ms) / 1000.0
+        value = headers.get("retry-after")
+    except Exception:
+        return None
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+_NOISE = re.compile(r"^(?:litellm\.\w+:\s*)?(?:\w+Error:\s*)?(?:\w+Exception\s*-\s*)?")
+
+
+def _clean(message: str) -> str:
+    message = _NOISE.sub("", message.strip(), count=1)
+    message = message.split("\nReceived Model Group", 1)[0]
+    return message[:500]
