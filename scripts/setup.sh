@@ -16,7 +16,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     "${pip[@]}" --no-deps -e .
   else
     echo "requirements/lock.txt is for Python 3.11; installing the ranges in pyproject.toml" >&2
-    "${pip[@]}" -e '.[dev]'
+    "${pip[@]}" -e '.[dev,proxy]'
   fi
   echo "$want" > "$stamp"
 fi
