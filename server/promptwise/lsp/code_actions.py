@@ -34,7 +34,7 @@ from ..fixes import Fix, TextEdit, trim_fixes
 from ..fixes.models import Suggestion, Suggestions, suggest_models
 from ..formats import Finding
 from ..text import Span
-from . import diagnostics, evidence
+from . import diagnostics, eval_runs, evidence
 from .positions import offset_of, range_of
 
 if TYPE_CHECKING:
@@ -169,7 +169,10 @@ async def code_action(ls: PromptwiseServer, params: types.CodeActionParams) -> l
     if snap is None or snap.analysis is None:
         return None
     try:
-        return actions_for(ls, snap, params, client) or None
+        offered = actions_for(ls, snap, params, client)
+        if _wanted(params.context.only, types.CodeActionKind.Empty):
+            offered += eval_runs.code_actions(ls, snap.uri, params)  # "Run evals for this prompt"
+        return offered or None
     except Exception:
         log.exception("code actions for %s failed", snap.uri)
         return None

@@ -12,6 +12,7 @@ from lsprotocol import types
 from ..config import LoadedConfig
 from ..formats import Finding, Related, Severity
 from ..text import LineIndex
+from . import eval_results
 from .positions import range_of
 
 if TYPE_CHECKING:
@@ -52,7 +53,8 @@ def diagnostics_for(ls: PromptwiseServer, snap: Snapshot) -> list[types.Diagnost
     if not ls.state.settings.diagnostics:
         return []
     other_files: dict[Path, LineIndex | None] = {}
-    return [to_diagnostic(f, snap, ls, other_files) for f in snap.findings()]
+    items = [to_diagnostic(f, snap, ls, other_files) for f in snap.findings()]
+    return items + eval_results.diagnostics_for(ls, snap)  # failed eval cases, in a suite or cases file
 
 
 def to_diagnostic(finding: Finding, snap: Snapshot, ls: PromptwiseServer, other_files: dict[Path, LineIndex | None]) -> types.Diagnostic:

@@ -8,7 +8,7 @@ from lsprotocol import types
 
 from ..analysis import Analysis, MessageCount
 from ..text import LineIndex
-from . import labels
+from . import eval_results, labels
 from .positions import end_of_text, line_end, offset_of, position
 
 if TYPE_CHECKING:
@@ -24,12 +24,17 @@ async def inlay_hints(ls: PromptwiseServer, params: types.InlayHintParams) -> li
     if not ls.state.settings.inlay_hints:
         return []
     snap = ls.state.snapshot(params.text_document.uri)
+    # The last eval result on each case line of a suite (or cases file).
+    evals = eval_results.inlay_hints(ls, params.text_document.uri, params.range)
     if snap is None or snap.analysis is None:
-        return []
+        return evals
     lines = snap.lines
     first = offset_of(lines, params.range.start)
     last = offset_of(lines, params.range.end)
-    return hints_between(snap.analysis, lines, first, last)
+    hints = hints_between(snap.analysis, lines, first, last)
+    if evals:
+        hints = sorted(hints + evals, key=lambda h: (h.position.line, h.position.character))
+    return hints
 
 
 def hints_between(analysis: Analysis, lines: LineIndex, first: int, last: int) -> list[types.InlayHint]:

@@ -17,7 +17,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from .. import __version__
-from . import code_actions, commands, diagnostics, hover, inlay_hints, settings
+from . import code_actions, code_lens, commands, diagnostics, eval_runs, hover, inlay_hints, settings
 from .documents import Workspace, is_config_file
 
 log = logging.getLogger(__name__)
@@ -142,6 +142,8 @@ def create_server() -> PromptwiseServer:
     commands.register(server)
     settings.register(server)
     code_actions.register(server)
+    code_lens.register(server)
+    eval_runs.register(server)
     return server
 
 
