@@ -1,0 +1,221 @@
+// Palette commands: each calls the server command of the same name and shows its answer.
+
+import * as path from "node:path";
+import * as vscode from "vscode";
+import { breakdownHtml, breakdownTitle } from "./breakdown";
+import { caseChoices, cheapestEdit, cheapestMessage, summarizeEvalRun } from "./evals";
+import { PromptwiseServer } from "./server";
+import { countMessage } from "./status";
+
+export const SERVER = {
+  countTokens: "promptwise.countTokens",
+  showBreakdown: "promptwise.showBreakdown",
+  runEvals: "promptwise.runEvals",
+  runEvalCase: "promptwise.runEvalCase",
+  listEvalCases: "promptwise.listEvalCases",
+  findCheapestModel: "promptwise.findCheapestModel",
+} as const;
+
+const LAST_REPORT_KEY = "promptwise.lastEvalReport";
+
+export class Commands {
+  private breakdownPanel: vscode.WebviewPanel | undefined;
+  private readonly evalOutput: vscode.OutputChannel;
+
+  constructor(
+    private readonly server: PromptwiseServer,
+    private readonly context: vscode.ExtensionContext,
+    private readonly output: vscode.LogOutputChannel,
+  ) {
+    this.evalOutput = vscode.window.createOutputChannel("promptwise evals");
+    context.subscriptions.push(this.evalOutput);
+  }
+
+  register(): vscode.Disposable[] {
+    const guard = (fn: () => Promise<unknown>) => async () => {
+      try {
+        await fn();
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        this.output.error(message);
+        void vscode.window.showErrorMessage(`promptwise: ${message}`, "Show Output").then((choice) => {
+          if (choice) this.output.show(true);
+        });
+      }
+    };
+    return [
+      vscode.commands.registerCommand("promptwise.client.countTokens", guard(() => this.countTokens())),
+      vscode.commands.registerCommand("promptwise.client.showBreakdown", guard(() => this.showBreakdown())),
+      vscode.commands.registerCommand("promptwise.client.runEvals", guard(() => this.runEvals())),
+      vscode.commands.registerCommand("promptwise.client.runEvalCase", guard(() => this.runEvalCase())),
+      vscode.commands.registerCommand("promptwise.client.findCheapestModel", guard(() => this.findCheapestModel())),
+      vscode.commands.registerCommand("promptwise.openLastEvalReport", guard(() => this.openLastEvalReport())),
+      vscode.commands.registerCommand("promptwise.restartServer", guard(() => this.server.restart())),
+      vscode.commands.registerCommand("promptwise.showServerOutput", () => this.output.show(true)),
+    ];
+  }
+
+  /** The active editor's prompt document and its URI as the server knows it; explains when there is none. */
+  private activePrompt(): { editor: vscode.TextEditor; uri: string } | undefined {
+    const editor = vscode.window.activeTextEditor;
+    const client = this.server.languageClient;
+    if (!client) {
+      const why = this.server.status.state === "failed" ? this.server.status.message : "the promptwise server is still starting.";
+      void vscode.window.showWarningMessage(why, "Show Output").then((c) => c && this.output.show(true));
+      return undefined;
+    }
+    if (!editor || this.server.selector.length === 0 || vscode.languages.match(this.server.selector, editor.document) === 0) {
+      void vscode.window.showInformationMessage(
+        "promptwise: open a prompt file first (.prompty, .prompt, AGENTS.md, CLAUDE.md, *.instructions.md, *.prompt.md or a plain prompt).",
+      );
+      return undefined;
+    }
+    return { editor, uri: client.code2ProtocolConverter.asUri(editor.document.uri) };
+  }
+
+  /** False (and a message naming the command) when the running server does not offer it, e.g. an older promptwise. */
+  private offers(command: string): boolean {
+    if (this.server.serverCommands().includes(command)) return true;
+    const status = this.server.status;
+    const version = status.state === "running" ? ` ${status.version}` : "";
+    void vscode.window.showWarningMessage(
+      `promptwise: this server (promptwise${version}) does not provide ${command}. Update the promptwise package to use it.`,
+    );
+    return false;
+  }
+
+  private async countTokens(): Promise<void> {
+    const active = this.activePrompt();
+    if (!active || !this.offers(SERVER.countTokens)) return;
+    const { editor, uri } = active;
+    const selection = editor.selection;
+    const args: Record<string, unknown> = { uri };
+    if (!selection.isEmpty) {
+      args.range = {
+        start: { line: selection.start.line, character: selection.start.character },
+        end: { line: selection.end.line, character: selection.end.character },
+      };
+    }
+    const result = await this.server.executeCommand(SERVER.countTokens, [args]);
+    void vscode.window.showInformationMessage(countMessage(result, !selection.isEmpty));
+  }
+
+  private async showBreakdown(): Promise<void> {
+    const active = this.activePrompt();
+    if (!active || !this.offers(SERVER.showBreakdown)) return;
+    const result = await this.server.executeCommand(SERVER.showBreakdown, [{ uri: active.uri }]);
+    const fileName = path.basename(active.editor.document.uri.fsPath || active.editor.document.uri.path);
+    if (!this.breakdownPanel) {
+      this.breakdownPanel = vscode.window.createWebviewPanel(
+        "promptwise.breakdown",
+        breakdownTitle(fileName),
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+        { enableScripts: false, enableFindWidget: true },
+      );
+      this.breakdownPanel.onDidDispose(() => (this.breakdownPanel = undefined));
+    }
+    this.breakdownPanel.title = breakdownTitle(fileName);
+    this.breakdownPanel.webview.html = breakdownHtml(result, fileName, this.breakdownPanel.webview.cspSource);
+    this.breakdownPanel.reveal(vscode.ViewColumn.Beside, true);
+  }
+
+  private async runEvalsWith(command: string, args: Record<string, unknown>, title: string, what: string): Promise<void> {
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+      (_progress, token) => this.server.executeCommand(command, [args], token),
+    );
+    const summary = summarizeEvalRun(result, what);
+    this.evalOutput.appendLine(`${new Date().toISOString()} ${summary.message}`);
+    summary.details.forEach((line) => this.evalOutput.appendLine(`  ${line}`));
+    if (summary.reportPath) {
+      this.evalOutput.appendLine(`  report: ${summary.reportPath}`);
+      await this.context.workspaceState.update(LAST_REPORT_KEY, summary.reportPath);
+    }
+    const buttons = [...(summary.reportPath ? ["Open Report"] : []), "Show Details"];
+    const show = summary.passed ? vscode.window.showInformationMessage : vscode.window.showWarningMessage;
+    const choice = await show(summary.message, ...buttons);
+    if (choice === "Open Report") await this.openLastEvalReport();
+    else if (choice === "Show Details") this.evalOutput.show(true);
+  }
+
+  private async runEvals(): Promise<void> {
+    const active = this.activePrompt();
+    if (!active || !this.offers(SERVER.runEvals)) return;
+    const name = path.basename(active.editor.document.fileName);
+    await this.runEvalsWith(SERVER.runEvals, { uri: active.uri }, `promptwise: running evals for ${name}…`, "evals");
+  }
+
+  private async runEvalCase(): Promise<void> {
+    const active = this.activePrompt();
+    if (!active || !this.offers(SERVER.runEvalCase)) return;
+    const choices = this.server.serverCommands().includes(SERVER.listEvalCases)
+      ? caseChoices(await this.server.executeCommand(SERVER.listEvalCases, [{ uri: active.uri }]))
+      : [];
+    let picked: { name: string; index?: number } | undefined;
+    if (choices.length > 0) {
+      const items = choices.map((c) => ({ label: c.name, description: c.index !== undefined ? `case ${c.index + 1}` : undefined, choice: c }));
+      picked = (await vscode.window.showQuickPick(items, { title: "promptwise: Run Eval Case", placeHolder: "Case to run" }))?.choice;
+    } else {
+      const name = await vscode.window.showInputBox({ title: "promptwise: Run Eval Case", prompt: "Name of the case to run" });
+      picked = name ? { name } : undefined;
+    }
+    if (!picked) return;
+    await this.runEvalsWith(
+      SERVER.runEvalCase,
+      { uri: active.uri, case: picked.index ?? picked.name },
+      `promptwise: running case ${picked.name}…`,
+      `case "${picked.name}"`,
+    );
+  }
+
+  private async findCheapestModel(): Promise<void> {
+    const active = this.activePrompt();
+    if (!active || !this.offers(SERVER.findCheapestModel)) return;
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: "promptwise: finding the cheapest passing model…", cancellable: true },
+      (_progress, token) => this.server.executeCommand(SERVER.findCheapestModel, [{ uri: active.uri }], token),
+    );
+    const edit = cheapestEdit(result);
+    const client = this.server.languageClient;
+    const buttons = edit && client ? ["Switch Model"] : [];
+    const choice = await vscode.window.showInformationMessage(cheapestMessage(result), ...buttons);
+    if (choice === "Switch Model" && client && edit) {
+      const workspaceEdit = await client.protocol2CodeConverter.asWorkspaceEdit(edit as never);
+      if (workspaceEdit) await vscode.workspace.applyEdit(workspaceEdit);
+    }
+  }
+
+  private async openLastEvalReport(): Promise<void> {
+    const remembered = this.context.workspaceState.get<string>(LAST_REPORT_KEY);
+    const uri = remembered ? toUri(remembered) : await latestRunFile();
+    if (!uri) {
+      void vscode.window.showInformationMessage("promptwise: no eval report yet. Run Promptwise: Run Evals for This File first.");
+      return;
+    }
+    if (/\.html?$/i.test(uri.path)) {
+      // Shown as a page with scripts off: a report is data, not code.
+      const bytes = await vscode.workspace.fs.readFile(uri);
+      const panel = vscode.window.createWebviewPanel("promptwise.evalReport", `Eval Report: ${path.basename(path.dirname(uri.path))}`, vscode.ViewColumn.Active, {
+        enableScripts: false,
+        enableFindWidget: true,
+      });
+      panel.webview.html = Buffer.from(bytes).toString("utf8");
+    } else if (uri.path.endsWith(".md")) {
+      await vscode.commands.executeCommand("markdown.showPreview", uri);
+    } else {
+      await vscode.window.showTextDocument(uri, { preview: false });
+    }
+  }
+}
+
+function toUri(report: string): vscode.Uri {
+  return /^[a-z][\w+.-]*:/i.test(report) && !/^[a-z]:[\\/]/i.test(report) ? vscode.Uri.parse(report) : vscode.Uri.file(report);
+}
+
+/** The newest run the engine saved (`.promptwise/runs/<timestamp>/`): its report if it wrote one, else results.json. */
+async function latestRunFile(): Promise<vscode.Uri | undefined> {
+  const files = await vscode.workspace.findFiles("**/.promptwise/runs/*/{report.html,report.md,results.json}", undefined, 500);
+  const rank = (u: vscode.Uri) => ["report.html", "report.md", "results.json"].indexOf(path.basename(u.path));
+  files.sort((a, b) => path.basename(path.dirname(b.path)).localeCompare(path.basename(path.dirname(a.path))) || rank(a) - rank(b));
+  return files[0];
+}

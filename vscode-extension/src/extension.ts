@@ -1,0 +1,44 @@
+// Entry point: wires the server, the palette commands, the status bar and restarts on setting changes.
+
+import * as vscode from "vscode";
+import { Commands } from "./commands";
+import { onPythonEnvironmentChange } from "./python";
+import { PromptwiseServer } from "./server";
+import { needsRestart } from "./settings";
+import { TokenStatusBar } from "./statusBar";
+
+let server: PromptwiseServer | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<void> {
+  const output = vscode.window.createOutputChannel("promptwise", { log: true });
+  server = new PromptwiseServer(output);
+  const statusBar = new TokenStatusBar(server);
+  const commands = new Commands(server, context, output);
+  context.subscriptions.push(output, server, statusBar, ...commands.register());
+
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (!e.affectsConfiguration("promptwise")) return;
+      if (needsRestart((s) => e.affectsConfiguration(s))) {
+        output.info("interpreter or document settings changed: restarting the server");
+        void server?.restart();
+      } else {
+        server?.notifySettingsChanged();
+      }
+    }),
+  );
+  const pythonWatch = await onPythonEnvironmentChange(() => {
+    const setting = vscode.workspace.getConfiguration("promptwise").get("interpreter");
+    if (!setting || (Array.isArray(setting) && setting.length === 0)) {
+      output.info("the Python extension's environment changed: restarting the server");
+      void server?.restart();
+    }
+  });
+  if (pythonWatch) context.subscriptions.push(pythonWatch);
+
+  await server.restart();
+}
+
+export async function deactivate(): Promise<void> {
+  await server?.stop();
+}

@@ -1,0 +1,108 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { breakdownHtml, escapeHtml, messageRows } from "../src/breakdown";
+import { money, share, tokens } from "../src/format";
+import { countMessage, statusView } from "../src/status";
+
+/** The shape promptwise.showBreakdown returns (server/promptwise/lsp/commands.py), for examples/legal/contract-review.prompty. */
+const overBudget = {
+  uri: "file:///ex/legal/contract-review.prompty",
+  version: 1,
+  format: "prompty",
+  model: "gpt-4o",
+  catalogModel: "gpt-4o",
+  provider: "openai",
+  tokenizer: "o200k_base",
+  exact: true,
+  estimate: null,
+  totals: { promptTokens: 2784, messageTokens: 2781, toolsTokens: 0, replyPriming: 3, expectedOutputTokens: 600 },
+  cost: { input: 0.00696, output: 0.006, perCall: 0.01296, inputPerMillion: 2.5, outputPerMillion: 10, source: "litellm" },
+  context: { window: 128000, needed: 3384, share: 0.0264 },
+  budget: { tokens: 1200, share: 2.32, source: "frontmatter promptwise.budget" },
+  messages: [
+    { role: "system", name: null, tokens: 2734, contentTokens: 2730, framingTokens: 4, share: 0.982, line: 14, includes: [], variables: [] },
+    { role: "user", name: "counsel", tokens: 47, contentTokens: 42, framingTokens: 5, share: 0.017, line: 40, includes: [], variables: [] },
+  ],
+  includes: [],
+  tools: { tokens: 0, count: 0, definedInCode: [] },
+  findings: { errors: 1, warnings: 0, codes: ["over-budget"] },
+};
+
+describe("status bar", () => {
+  it("shows total tokens, cost per call and budget use, in red over budget", () => {
+    const view = statusView(overBudget, 0.8)!;
+    assert.equal(view.text, "$(error) 2,784 tokens · $0.013/call · 232% of budget");
+    assert.equal(view.level, "error");
+    assert.match(view.tooltip, /gpt-4o/);
+    assert.match(view.tooltip, /exact \(o200k_base\)/);
+    assert.match(view.tooltip, /232% of 1,200 tokens \(frontmatter promptwise\.budget\)/);
+    assert.match(view.tooltip, /input \$0\.0070 \+ 600 tokens of output \$0\.0060/);
+  });
+
+  it("turns yellow near the budget (a near-budget finding, or the share at or above warnAt)", () => {
+    const near = { ...overBudget, budget: { tokens: 3000, share: 0.928 }, findings: { errors: 0, warnings: 1, codes: ["near-budget"] } };
+    assert.equal(statusView(near, 0.8)!.level, "warning");
+    const noFinding = { ...near, findings: { errors: 0, warnings: 0, codes: [] } };
+    assert.equal(statusView(noFinding, 0.8)!.level, "warning");
+    assert.equal(statusView(noFinding, 0.95)!.level, "ok");
+  });
+
+  it("shows no budget part and the plain icon for a file without a budget", () => {
+    const view = statusView({ ...overBudget, budget: null, findings: { errors: 0, warnings: 0, codes: [] } }, 0.8)!;
+    assert.equal(view.text, "$(symbol-numeric) 2,784 tokens · $0.013/call");
+    assert.equal(view.level, "ok");
+  });
+
+  it("marks estimates with ~ and survives missing fields", () => {
+    const view = statusView({ totals: { promptTokens: 656 }, exact: false }, 0.8)!;
+    assert.equal(view.text, "$(symbol-numeric) ~656 tokens · n/a/call");
+    assert.equal(statusView({}, 0.8), undefined);
+    assert.equal(statusView(null, 0.8), undefined);
+    assert.equal(statusView("nonsense", 0.8), undefined);
+  });
+});
+
+describe("wording of numbers, as the server's hints word them", () => {
+  it("formats money with two significant digits below a dollar", () => {
+    assert.equal(money(0.00083325), "$0.00083");
+    assert.equal(money(0.01296), "$0.013");
+    assert.equal(money(0.25), "$0.25");
+    assert.equal(money(1234.5), "$1,234.50");
+    assert.equal(money(0), "$0");
+    assert.equal(money(undefined), "n/a");
+  });
+
+  it("formats tokens and shares", () => {
+    assert.equal(tokens(1), "1 token");
+    assert.equal(tokens(14237, false), "~14,237 tokens");
+    assert.equal(share(0.003), "<1%");
+    assert.equal(share(2.32), "232%");
+  });
+});
+
+describe("Count Tokens in Selection", () => {
+  it("words the server's countTokens answer", () => {
+    const result = { tokens: 123, characters: 456, model: "gpt-4o", tokenizer: "o200k_base", exact: true, cost: 0.0003075 };
+    assert.equal(countMessage(result, true), "Selection: 123 tokens, $0.00031 on gpt-4o (exact, o200k_base) · 456 characters");
+    assert.match(countMessage({ ...result, exact: false }, false), /^Whole file \(as sent to the model\): ~123 tokens/);
+    assert.match(countMessage({}, true), /no token count/);
+  });
+});
+
+describe("token breakdown page", () => {
+  it("lists every message with its line (one-based), tokens and share", () => {
+    assert.deepEqual(messageRows(overBudget), [
+      ["system", "15", "2,734 tokens", "98%", "4", ""],
+      ["user [counsel]", "41", "47 tokens", "2%", "5", ""],
+    ]);
+  });
+
+  it("escapes file content and has no scripts", () => {
+    const html = breakdownHtml({ ...overBudget, model: "<script>alert(1)</script>", catalogModel: null }, "a<b>.prompty", "vscode-resource:");
+    assert.ok(!html.includes("<script>"));
+    assert.match(html, /&#60;script&#62;/);
+    assert.match(html, /default-src &#39;none&#39;/);
+    assert.match(html, /Token Breakdown: a&#60;b&#62;\.prompty/);
+    assert.equal(escapeHtml(`"'&`), "&#34;&#39;&#38;");
+  });
+});
