@@ -9,18 +9,7 @@ from typing import Sequence
 
 from ..formats import Finding
 from ..text import LineIndex
-
-
-def money(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    if value == 0:
-        return "$0"
-    if value < 0.01:
-        return f"${value:.5f}"
-    if value < 1:
-        return f"${value:.4f}"
-    return f"${value:,.2f}"
+from ..units import money
 
 
 def per_million(value: float | None) -> str:

@@ -12,21 +12,10 @@ from typing import Iterable, Iterator
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr as xml_attr
 
+from ..units import money
 from .results import CaseResult, RunResult
 
 MAX_SHOWN_FAILURES = 50
-
-
-def money(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    if value == 0:
-        return "$0"
-    if value < 0.01:
-        return f"${value:.5f}"
-    if value < 1:
-        return f"${value:.4f}"
-    return f"${value:,.2f}"
 
 
 def json_chunks(result: RunResult) -> Iterator[str]:
