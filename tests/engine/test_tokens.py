@@ -112,3 +112,26 @@ def test_count_store_serves_counts_without_loading_the_tokenizer(tmp_path):
         path.write_bytes(b"\x00garbage")
     third = SegmentCache(store=CountStore(tmp_path, "test"))
     assert third.count(LazyEncoder("o200k_base"), text) == expected
+
+
+def test_count_store_keeps_counts_right_when_some_chunks_are_known(tmp_path):
+    from promptwise.tokens.counter import LazyEncoder
+    from promptwise.tokens.store import CountStore
+
+    encoder = get_encoder("o200k_base")
+    old = [f"Rule {i}: answer in {'three short sentences' if i % 2 else 'one line'} only." for i in range(300)]
+    new = [f"Note {i}: cite the {'policy' if i % 3 else 'contract clause'} by its number {i * 7}." for i in range(300)]
+    first = SegmentCache(store=CountStore(tmp_path, "mix"))
+    first.count(LazyEncoder("o200k_base"), "\n\n".join(old))
+    first.save()
+    mixed = "\n\n".join(p for pair in zip(old, new) for p in pair)  # every other chunk is already stored
+    second = SegmentCache(store=CountStore(tmp_path, "mix"))
+    assert second.count(LazyEncoder("o200k_base"), mixed) == encoder.count(mixed)
+    second.save()
+
+    class Refuses(LazyEncoder):
+        def count_many(self, texts):
+            raise AssertionError("the tokenizer was needed")
+
+    third = SegmentCache(store=CountStore(tmp_path, "mix"))
+    assert third.count(Refuses("o200k_base"), "\n\n".join(new)) == encoder.count("\n\n".join(new))

@@ -250,9 +250,10 @@ class SegmentCache:
         todo = [c for c, n in zip(chunks, known) if n is None]
         if not todo:
             return known  # type: ignore[return-value]
-        fresh = iter(encoder.count_many(todo))
-        self.store.put_many(encoder.name, todo, counts := [next(fresh) if n is None else n for n in known])
-        return counts
+        fresh = encoder.count_many(todo)
+        self.store.put_many(encoder.name, todo, fresh)
+        counted = iter(fresh)
+        return [next(counted) if n is None else n for n in known]
 
     def save(self) -> None:
         if self.store is not None:

@@ -29,7 +29,7 @@ class CountStore:
 
     def _path(self, name: str) -> Path:
         directory = self._directory or cache_dir()
-        return directory / f"counts-{name}-{self._version or _litellm_version()}.marshal"
+        return directory / f"counts-v2-{name}-{self._version or _litellm_version()}.marshal"  # v1 files may hold bad counts
 
     def _table(self, name: str) -> dict[bytes, int]:
         table = self._tables.get(name)
