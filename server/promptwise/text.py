@@ -119,8 +119,3 @@ class LineIndex:
         index.text = "".join((old[: span.start], new_text, old[span.end :]))  # one copy fewer than +
         index.line_starts = starts
         return index
-
-    def column(self, offset: int) -> int:
-        """One-based column in code points, for human-readable output."""
-        line = self.line_of(offset)
-        return offset - self.line_starts[line] + 1

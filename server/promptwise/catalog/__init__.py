@@ -7,7 +7,6 @@ import marshal
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Iterable
 
 from ..tokens.encodings import litellm_dir
@@ -230,8 +229,3 @@ def _spellings(name: str, provider: str | None) -> list[str]:
                 out.append(mapped + n)
     seen: set[str] = set()
     return [n for n in out if not (n.lower() in seen or seen.add(n.lower()))]
-
-
-def price_map_path() -> Path | None:
-    base = litellm_dir()
-    return base / PRICE_MAP_FILE if base else None

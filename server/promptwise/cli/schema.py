@@ -23,10 +23,6 @@ SCHEMAS: dict[str, tuple[type, str]] = {
 }
 
 
-def register(name: str, model: type, title: str) -> None:
-    SCHEMAS[name] = (model, title)
-
-
 def render() -> dict[str, str]:
     rendered = {}
     for name, (model, title) in SCHEMAS.items():

@@ -1,7 +1,7 @@
 """Offline token counting: tokenizers per model, chat framing and the segment cache."""
 
 from .counter import CACHE, Framing, SegmentCache, Tokenizer, split_chunks, tokenizer_for
-from .encodings import TokenizerUnavailable, get_encoder, preload
+from .encodings import TokenizerUnavailable, get_encoder
 
 __all__ = [
     "CACHE",
@@ -10,7 +10,6 @@ __all__ = [
     "Tokenizer",
     "TokenizerUnavailable",
     "get_encoder",
-    "preload",
     "split_chunks",
     "tokenizer_for",
 ]

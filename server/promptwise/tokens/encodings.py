@@ -193,18 +193,3 @@ def get_encoder(name: str) -> Encoder:
                 raise TokenizerUnavailable(f"unknown tokenizer {name!r}")
             _loaded[name] = encoder
     return encoder
-
-
-def preload(names: tuple[str, ...] = ("o200k_base",)) -> threading.Thread:
-    """Start loading tokenizers in the background so the first count does not wait."""
-
-    def run() -> None:
-        for name in names:
-            try:
-                get_encoder(name)
-            except Exception:  # reported when the tokenizer is actually needed
-                pass
-
-    thread = threading.Thread(target=run, name="promptwise-preload", daemon=True)
-    thread.start()
-    return thread
