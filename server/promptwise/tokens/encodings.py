@@ -129,13 +129,14 @@ def _read_bpe_file(url: str, expected_hash: str | None = None) -> dict[bytes, in
 
 def _write_quietly(path: Path, data: bytes) -> None:
     """Write a cache file atomically; a read-only or full disk only costs speed."""
+    from ..files import write_atomic
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        write_atomic(path, data)
     except OSError:
         pass
+
 
 
 def _load_tiktoken(name: str) -> Encoder:
