@@ -48,7 +48,12 @@ def utf16_len(text: str) -> int:
 
 
 class LineIndex:
-    """Maps code-point offsets to LSP positions and back for one text."""
+    """Maps code-point offsets to LSP positions and back for one text.
+
+    Line starts from line `_shift_from` on are stored `_shift` too small: a keystroke moves every
+    later line start by the same amount, and adding it to tens of thousands of ints per keystroke
+    cost more than the rest of an edit. The next edit near the same place just adjusts the shift.
+    """
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -58,24 +63,38 @@ class LineIndex:
         while i != -1:
             starts.append(i + 1)
             i = find("\n", i + 1)
-        self.line_starts = starts
+        self._starts = starts
+        self._shift_from = len(starts)
+        self._shift = 0
 
     @property
     def line_count(self) -> int:
-        return len(self.line_starts)
+        return len(self._starts)
+
+    @property
+    def line_starts(self) -> list[int]:
+        """Every line's start offset (a new list; line_start() reads one without building it)."""
+        k, d = self._shift_from, self._shift
+        return self._starts[:k] + [s + d for s in self._starts[k:]]
+
+    def line_start(self, line: int) -> int:
+        return self._starts[line] + (self._shift if line >= self._shift_from else 0)
 
     def line_of(self, offset: int) -> int:
-        return bisect_right(self.line_starts, offset) - 1
+        k = self._shift_from
+        if k < len(self._starts) and offset >= self._starts[k] + self._shift:
+            return bisect_right(self._starts, offset - self._shift, k) - 1
+        return bisect_right(self._starts, offset, 0, k) - 1
 
     def line_text(self, line: int) -> str:
-        start = self.line_starts[line]
-        end = self.line_starts[line + 1] - 1 if line + 1 < len(self.line_starts) else len(self.text)
+        start = self.line_start(line)
+        end = self.line_start(line + 1) - 1 if line + 1 < len(self._starts) else len(self.text)
         return self.text[start:end]
 
     def position(self, offset: int) -> Position:
         offset = max(0, min(offset, len(self.text)))
         line = self.line_of(offset)
-        start = self.line_starts[line]
+        start = self.line_start(line)
         return Position(line, utf16_len(self.text[start:offset]))
 
     def range(self, span: Span) -> Range:
@@ -83,11 +102,11 @@ class LineIndex:
 
     def offset(self, position: Position) -> int:
         """The code-point offset of an LSP position; columns past the line end clamp to it."""
-        if position.line >= len(self.line_starts):
+        if position.line >= len(self._starts):
             return len(self.text)
         if position.line < 0:
             return 0
-        start = self.line_starts[position.line]
+        start = self.line_start(position.line)
         line = self.line_text(position.line)
         if line.isascii():
             return start + min(position.character, len(line))
@@ -101,21 +120,31 @@ class LineIndex:
     def replaced(self, span: Span, new_text: str) -> "LineIndex":
         """The index of this text with `span` replaced by `new_text`, without rescanning the rest.
 
-        An editor sends one small change per keystroke; only the line starts after it move.
+        Every line start after the edit moves by the same amount, which goes into the shift: the work
+        is proportional to the distance from the previous edit, not to the length of the text.
         """
-        old = self.text
         first = self.line_of(span.start)
         last = self.line_of(span.end)
-        starts = self.line_starts[: first + 1]
+        added = []
         find = new_text.find
         i = find("\n")
         while i != -1:
-            starts.append(span.start + i + 1)
+            added.append(span.start + i + 1)
             i = find("\n", i + 1)
-        tail = self.line_starts[last + 1 :]
         delta = len(new_text) - (span.end - span.start)
-        starts.extend(map(delta.__add__, tail) if delta else tail)
+        starts = self._starts.copy()  # pointers only; the old index stays valid for older snapshots
+        k, shift = self._shift_from, self._shift
+        if shift:
+            # After this edit the shift applies from the line after it; re-store the lines between
+            # the old and the new boundary so each still reads back its real start.
+            for j in range(last + 1, k):  # were unshifted, will be shifted
+                starts[j] -= shift
+            for j in range(k, first + 1):  # were shifted, will be unshifted
+                starts[j] += shift
+        starts[first + 1 : last + 1] = added
         index = LineIndex.__new__(LineIndex)
-        index.text = "".join((old[: span.start], new_text, old[span.end :]))  # one copy fewer than +
-        index.line_starts = starts
+        index.text = "".join((self.text[: span.start], new_text, self.text[span.end :]))  # one copy fewer than +
+        index._starts = starts
+        index._shift_from = first + 1 + len(added)
+        index._shift = shift + delta
         return index

@@ -25,7 +25,12 @@ def test_replaced_line_index_equals_a_fresh_one(text, script):
         lines = lines.replaced(Span(start, end), insert)
         text = text[:start] + insert + text[end:]
         assert lines.text == text
-        assert lines.line_starts == LineIndex(text).line_starts
+        fresh = LineIndex(text)
+        assert lines.line_starts == fresh.line_starts
+        for offset in range(0, len(text) + 1, max(1, len(text) // 25)):
+            assert lines.line_of(offset) == fresh.line_of(offset)
+            assert lines.position(offset) == fresh.position(offset)
+            assert lines.offset(fresh.position(offset)) == fresh.offset(fresh.position(offset))
 
 
 @settings(max_examples=60, deadline=None)

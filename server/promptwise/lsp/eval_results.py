@@ -382,7 +382,7 @@ def lines_of(ls: PromptwiseServer, path: Path) -> LineIndex | None:
 def _offset(lines: LineIndex, line: int, column: int) -> int:
     if line >= lines.line_count:
         return len(lines.text)
-    return lines.line_starts[line] + min(column, len(lines.line_text(line).rstrip("\r")))
+    return lines.line_start(line) + min(column, len(lines.line_text(line).rstrip("\r")))
 
 
 def _short(text: str | None, limit: int) -> str:
@@ -439,7 +439,7 @@ def inlay_hints(ls: PromptwiseServer, uri: str, rng: types.Range) -> list[types.
         for p in placed:
             if not rng.start.line <= p.line <= rng.end.line or p.line >= lines.line_count:
                 continue
-            at = line_end(lines, lines.line_starts[p.line])
+            at = line_end(lines, lines.line_start(p.line))
             hints.append(
                 types.InlayHint(
                     position=position(lines, at),
