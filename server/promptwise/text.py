@@ -40,6 +40,19 @@ class Span:
         return self.end - self.start
 
 
+@dataclass(frozen=True)
+class Edit:
+    """What changed between two versions of a text: [start, old_end) of the old one became [start, new_end)."""
+
+    start: int
+    old_end: int
+    new_end: int
+
+    @property
+    def delta(self) -> int:
+        return self.new_end - self.old_end
+
+
 def utf16_len(text: str) -> int:
     if text.isascii():
         return len(text)

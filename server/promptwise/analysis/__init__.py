@@ -98,11 +98,13 @@ def analyze(
     model: str | None = None,
     *,
     duplicates: bool = True,
+    previous: Analysis | None = None,
 ) -> Analysis:
     """Count and price a parsed document; `model` overrides the one the file names.
 
     `duplicates=False` skips the duplicated-paragraph scan (O(file) per call), for callers that
     need counts on every keystroke and run `duplicated_paragraphs` later (the language server).
+    `previous`, the analysis of an earlier version, lends its counts to messages a re-parse kept.
     """
     catalog = catalog or catalog_for(config)
     findings = list(doc.problems)
@@ -127,9 +129,14 @@ def analyze(
         tokenizer = Tokenizer("o200k_base", False, O200K_FRAMING, str(exc))
 
     counts: list[MessageCount] = []
+    kept = _kept_counts(previous, tokenizer)
     for message in doc.messages:
-        content = tokenizer.count(message.content)
-        framing = tokenizer.count_message(0, message.name, message.role)
+        old = kept.get(id(message.content))
+        if old is not None and old.message.content is message.content and (old.message.role, old.message.name) == (message.role, message.name):
+            content, framing = old.content_tokens, old.framing_tokens
+        else:
+            content = tokenizer.count(message.content)
+            framing = tokenizer.count_message(0, message.name, message.role)
         includes = [IncludeCount(inc, tokenizer.count(inc.text)) for inc in message.includes]
         for ic in includes:
             ic.include.tokens = ic.tokens
@@ -173,6 +180,13 @@ def analyze(
         )
     findings.sort(key=lambda f: (f.span.start, SEVERITY_ORDER[f.severity]))
     return analysis
+
+
+def _kept_counts(previous: Analysis | None, tokenizer: Tokenizer) -> dict[int, MessageCount]:
+    """The earlier analysis's counts by the identity of each message's text (alive while `previous` is)."""
+    if previous is None or previous.tokenizer != tokenizer:
+        return {}
+    return {id(c.message.content): c for c in previous.messages}
 
 
 def catalog_for(config: LoadedConfig) -> Catalog:

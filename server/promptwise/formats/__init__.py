@@ -8,11 +8,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..text import LineIndex, Span
+from ..text import Edit, LineIndex, Span
 from .document import Finding, Format, Include, Message, PromptDocument, Related, Severity, Variable
 from .dotprompt import parse_dotprompt, render_dotprompt
 from .instructions import parse_instructions, parse_plain
-from .prompty import parse_prompty, render_prompty
+from .prompty import parse_prompty, render_prompty, reparse_prompty
 
 INSTRUCTION_NAMES = {"AGENTS.md", "CLAUDE.md", "CLAUDE.local.md", ".cursorrules", "copilot-instructions.md"}
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
@@ -33,6 +33,7 @@ __all__ = [
     "parse_document",
     "read_prompt_file",
     "render_document",
+    "reparse_document",
 ]
 
 
@@ -154,6 +155,16 @@ def parse_document(path: Path, text: str, fmt: Format) -> PromptDocument:
     if fmt is Format.INSTRUCTIONS:
         return parse_instructions(path, text)
     return parse_plain(path, text)
+
+
+def reparse_document(old: PromptDocument, text: str, edit: Edit) -> PromptDocument:
+    """The parse of `text`, a new version of `old`'s text changed by `edit`, reusing what the edit cannot
+    have changed (an editor's keystroke in a long file); the same result as parse_document."""
+    if old.format is Format.PROMPTY:
+        doc = reparse_prompty(old, text, edit)
+        if doc is not None:
+            return doc
+    return parse_document(old.path, text, old.format)
 
 
 def render_document(doc: PromptDocument, values: dict[str, Any]) -> PromptDocument:

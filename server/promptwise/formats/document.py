@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,19 @@ class Message:
     includes: list[Include] = field(default_factory=list)
     variables: list[Variable] = field(default_factory=list)
     images: int = 0
+    problems: list[Finding] = field(default_factory=list)  # found while rendering it; also in the document's
+
+    def shifted(self, delta: int) -> "Message":
+        """This message moved by `delta` characters, as when text before it was edited."""
+        return replace(
+            self,
+            span=self.span.shift(delta),
+            header=self.header.shift(delta),
+            body=self.body.shift(delta),
+            includes=[replace(inc, span=inc.span.shift(delta)) for inc in self.includes],
+            variables=[replace(var, span=var.span.shift(delta)) for var in self.variables],
+            problems=[replace(p, span=p.span.shift(delta)) for p in self.problems],
+        )
 
 
 @dataclass
@@ -113,6 +126,7 @@ class PromptDocument:
     uses_json_output: bool = False
     uses_reasoning: bool = False
     problems: list[Finding] = field(default_factory=list)
+    samples: dict[str, tuple[Any, str]] = field(default_factory=dict)  # template values and where each came from
     _lines: LineIndex | None = field(default=None, repr=False)
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -12,10 +13,10 @@ import jinja2
 import jinja2.meta
 import yaml
 
-from ..text import Span
+from ..text import Edit, Span
 from . import handlebars as hb
 from .common import body_offset, first_int, message_span, read_included, rendered_copy, set_model, start_document
-from .document import Format, Message, PromptDocument, Severity, Variable
+from .document import Finding, Format, Message, PromptDocument, Severity, Variable
 from .schema import PromptyFrontmatter
 
 # Prompty's role boundary: a line holding only a role name and a colon, optionally `role[name=x]:`.
@@ -35,6 +36,7 @@ def parse_prompty(path: Path, text: str) -> PromptDocument:
     _read_model(doc, data.get("model"))
     samples = _samples(doc, data)
     doc.tools = _tools(data.get("tools"))
+    doc.samples = samples
     _build_messages(doc, text, body_start, samples, _is_mustache(data.get("template")))
     return doc
 
@@ -46,6 +48,7 @@ def render_prompty(doc: PromptDocument, values: dict[str, Any]) -> PromptDocumen
     inputs = {"inputs": doc.frontmatter.get("inputs")}
     samples = {k: v for k, v in _samples(out, inputs).items() if v[1] == "default"}
     samples.update({str(k): (v, "value") for k, v in values.items()})
+    out.samples = samples
     _build_messages(out, doc.text, body_offset(doc), samples, _is_mustache(doc.frontmatter.get("template")))
     return out
 
@@ -232,10 +235,10 @@ def _render(source: str, values: dict[str, Any]) -> str:
 _LINE_END_COLON = re.compile(r":[ \t]*\r?$", re.MULTILINE)
 
 
-def _role_lines(text: str, start: int) -> list[re.Match[str]]:
+def _role_lines(text: str, start: int, end: int | None = None) -> list[re.Match[str]]:
     found = []
     match = _ROLE_LINE.match
-    for colon in _LINE_END_COLON.finditer(text, start):
+    for colon in _LINE_END_COLON.finditer(text, start, len(text) if end is None else end):
         line = text.rfind("\n", 0, colon.start()) + 1
         if line >= start:
             header = match(text, line)
@@ -248,6 +251,14 @@ def _build_messages(
     doc: PromptDocument, text: str, body_start: int, samples: dict[str, tuple[Any, str]], mustache: bool = False
 ) -> None:
     values = {k: v for k, (v, _) in samples.items()}
+    for section in _sections(text, body_start):
+        doc.messages.append(_build_message(doc, text, section, samples, values, mustache))
+    _report_undefined(doc)
+
+
+def _sections(text: str, body_start: int) -> list[tuple[str, str | None, Span, Span]]:
+    """(role, name, header, body) of each message: an implicit system message before the first role line
+    when there is text there, then one per role line."""
     headers = _role_lines(text, body_start)
     sections: list[tuple[str, str | None, Span, Span]] = []
     if not headers or text[body_start : headers[0].start()].strip():
@@ -257,36 +268,50 @@ def _build_messages(
         end = headers[i + 1].start() if i + 1 < len(headers) else len(text)
         name = _name_attr(match.group("attrs"))
         sections.append((match.group("role").lower(), name, Span(match.start(), match.end()), Span(match.end(), end)))
+    return sections
 
-    for role, name, header, body in sections:
-        source = text[body.start : body.end]
-        try:
-            content = (_render_mustache if mustache else _render)(source, values).strip()
-        except hb.TemplateError as exc:
-            doc.problem("template-error", Severity.ERROR, f"Mustache: {exc}", exc.span.shift(body.start))
-            content = source.strip()
-        except jinja2.TemplateSyntaxError as exc:
-            line_offset = _line_offset(source, exc.lineno)
-            doc.problem("template-error", Severity.ERROR, f"Jinja2: {exc.message}", Span(body.start + line_offset, body.start + line_offset))
-            content = source.strip()
-        except Exception as exc:  # a template can raise anything while rendering sample values
-            doc.problem("template-error", Severity.ERROR, f"Jinja2 could not render this message: {exc}", header)
-            content = source.strip()
-        message = Message(role, message_span(header.start, body.end), header, body, content, name=name)
-        message.images = source.count("![") if role == "user" else 0
-        try:
-            free = frozenset(_VARIABLE.findall(source)) if mustache else _undeclared(source)
-        except jinja2.TemplateSyntaxError:
-            free = frozenset()
-        for match in _VARIABLE.finditer(source):
-            var = match.group("name")
-            if var not in free:
-                continue
-            value, origin = samples.get(var, (None, None))
-            span = Span(body.start + match.start("name"), body.start + match.end("name"))
-            message.variables.append(Variable(var, span, value, origin))
-        doc.messages.append(message)
 
+def _build_message(
+    doc: PromptDocument,
+    text: str,
+    section: tuple[str, str | None, Span, Span],
+    samples: dict[str, tuple[Any, str]],
+    values: dict[str, Any],
+    mustache: bool,
+) -> Message:
+    role, name, header, body = section
+    source = text[body.start : body.end]
+    problems: list[Finding] = []
+    try:
+        content = (_render_mustache if mustache else _render)(source, values).strip()
+    except hb.TemplateError as exc:
+        problems.append(Finding("template-error", Severity.ERROR, f"Mustache: {exc}", exc.span.shift(body.start)))
+        content = source.strip()
+    except jinja2.TemplateSyntaxError as exc:
+        at = body.start + _line_offset(source, exc.lineno)
+        problems.append(Finding("template-error", Severity.ERROR, f"Jinja2: {exc.message}", Span(at, at)))
+        content = source.strip()
+    except Exception as exc:  # a template can raise anything while rendering sample values
+        problems.append(Finding("template-error", Severity.ERROR, f"Jinja2 could not render this message: {exc}", header))
+        content = source.strip()
+    message = Message(role, message_span(header.start, body.end), header, body, content, name=name, problems=problems)
+    doc.problems.extend(problems)
+    message.images = source.count("![") if role == "user" else 0
+    try:
+        free = frozenset(_VARIABLE.findall(source)) if mustache else _undeclared(source)
+    except jinja2.TemplateSyntaxError:
+        free = frozenset()
+    for match in _VARIABLE.finditer(source):
+        var = match.group("name")
+        if var not in free:
+            continue
+        value, origin = samples.get(var, (None, None))
+        span = Span(body.start + match.start("name"), body.start + match.end("name"))
+        message.variables.append(Variable(var, span, value, origin))
+    return message
+
+
+def _report_undefined(doc: PromptDocument) -> None:
     reported: set[str] = set()
     for var in doc.variables:
         if not var.defined and var.name not in reported:
@@ -297,6 +322,58 @@ def _build_messages(
                 f"'{var.name}' has no sample, example or default value; it is counted as the literal placeholder",
                 var.span,
             )
+
+
+def reparse_prompty(old: PromptDocument, text: str, edit: Edit) -> PromptDocument | None:
+    """The document after an edit inside one message's body, re-rendering only that message.
+
+    None when the edit may change more than that message (the frontmatter, a role line, where a
+    message starts or ends): the caller parses the whole file instead. Same result as parse_prompty.
+    """
+    body_start = body_offset(old)
+    if old.frontmatter_span is None or edit.start <= body_start or not old.messages:
+        return None  # without a closed frontmatter, text far below can still turn into one
+    if any(p.code == "invalid-frontmatter" for p in old.problems):
+        return None
+    # The edited lines, whole: a role line is recognised line by line.
+    first = old.text.rfind("\n", 0, edit.start) + 1
+    last_old = _line_end(old.text, edit.old_end)
+    at = next((i for i, m in enumerate(old.messages) if m.body.start <= first and last_old <= m.body.end), None)
+    if at is None:
+        return None
+    message = old.messages[at]
+    if len(message.header) and first <= message.header.end:
+        return None  # the role line itself
+    last_new = _line_end(text, edit.new_end)
+    if _role_lines(text, first, last_new):
+        return None  # a new role line splits the message
+    delta = edit.delta
+    body = Span(message.body.start, message.body.end + delta)
+    if not len(message.header) and not text[body.start : body.end].strip():
+        return None  # the implicit first message is gone
+    doc = replace(old, text=text, messages=[], problems=[], _lines=None)
+    from_messages = {id(p) for m in old.messages for p in m.problems}
+    doc.problems = [p for p in old.problems if id(p) not in from_messages and p.code != "undefined-variable"]
+    values = {k: v for k, (v, _) in old.samples.items()}
+    mustache = _is_mustache(old.frontmatter.get("template"))
+    for i, m in enumerate(old.messages):
+        if i < at:
+            doc.messages.append(m)
+            doc.problems.extend(m.problems)
+        elif i == at:
+            section = (m.role, m.name, m.header, body)
+            doc.messages.append(_build_message(doc, text, section, old.samples, values, mustache))
+        else:
+            moved = m.shifted(delta)
+            doc.messages.append(moved)
+            doc.problems.extend(moved.problems)
+    _report_undefined(doc)
+    return doc
+
+
+def _line_end(text: str, offset: int) -> int:
+    end = text.find("\n", offset)
+    return len(text) if end == -1 else end
 
 
 def _name_attr(attrs: str | None) -> str | None:

@@ -14,9 +14,9 @@ from pygls.uris import to_fs_path
 
 from ..analysis import SEVERITY_ORDER, Analysis, analyze, catalog_for, duplicated_paragraphs
 from ..config import LoadedConfig, load_config
-from ..formats import Finding, Format, Severity, detect_format, parse_document
+from ..formats import Finding, Format, PromptDocument, Severity, detect_format, parse_document, reparse_document
 from ..formats import too_large as too_large_finding
-from ..text import LineIndex, Position, Span
+from ..text import Edit, LineIndex, Position, Span
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,6 +76,9 @@ class OpenDocument:
         self.language_id = language_id
         self.lines = LineIndex(text)
         self.snapshot: Snapshot | None = None
+        self.previous: Snapshot | None = None  # the last analysis of an older version, to re-parse from
+        # How much of the text at each end is unchanged since the last snapshot: what a re-parse may reuse.
+        self.same_prefix = self.same_suffix = 0
 
     @property
     def text(self) -> str:
@@ -86,13 +89,30 @@ class OpenDocument:
         for change in changes:
             if isinstance(change, types.TextDocumentContentChangePartial):
                 start = lines.offset(Position(change.range.start.line, change.range.start.character))
-                end = lines.offset(Position(change.range.end.line, change.range.end.character))
-                lines = lines.replaced(Span(start, max(start, end)), change.text)
+                end = max(start, lines.offset(Position(change.range.end.line, change.range.end.character)))
+                self.same_prefix = min(self.same_prefix, start)
+                self.same_suffix = min(self.same_suffix, len(lines.text) - end)
+                lines = lines.replaced(Span(start, end), change.text)
             else:
                 lines = LineIndex(change.text)
+                self.same_prefix = self.same_suffix = 0
         self.lines = lines
         self.version = version
-        self.snapshot = None
+        if self.snapshot is not None:
+            self.previous, self.snapshot = self.snapshot, None
+
+    def edit_since(self, snap: Snapshot) -> Edit:
+        """One edit that turns `snap`'s text into the current text: everything between the unchanged ends."""
+        old, new = len(snap.text), len(self.text)
+        # The unchanged ends may not overlap in either version.
+        prefix = min(self.same_prefix, old, new)
+        suffix = min(self.same_suffix, old - prefix, new - prefix)
+        return Edit(prefix, old - suffix, new - suffix)
+
+    def analyzed(self, snap: Snapshot) -> Snapshot:
+        self.snapshot, self.previous = snap, None
+        self.same_prefix = self.same_suffix = len(self.text)
+        return snap
 
 
 class Workspace:
@@ -139,7 +159,7 @@ class Workspace:
         """Forget configs and analyses: a config file, an included file or the settings changed."""
         self._configs.clear()
         for doc in self.documents.values():
-            doc.snapshot = None
+            doc.snapshot = doc.previous = None
 
     def config_for(self, path: Path) -> LoadedConfig:
         folder = path.parent
@@ -166,7 +186,7 @@ class Workspace:
         if doc is None or is_config_file(doc.path):
             return None
         if doc.snapshot is None or doc.snapshot.version != doc.version:
-            doc.snapshot = self._analyze(doc)
+            return doc.analyzed(self._analyze(doc))
         return doc.snapshot
 
     def _analyze(self, doc: OpenDocument) -> Snapshot:
@@ -187,15 +207,25 @@ class Workspace:
             return snap
         try:
             fmt = detect_format(doc.path, config.settings.plain_prompts, config.root) or Format.PLAIN
-            document = parse_document(doc.path, text, fmt)
+            document = self._parse(doc, fmt, config)
             document._lines = doc.lines  # same text; spares the engine a second index
-            snap.analysis = analyze(document, config, catalog_for(config), duplicates=False)
+            previous = doc.previous.analysis if doc.previous is not None else None
+            snap.analysis = analyze(document, config, catalog_for(config), duplicates=False, previous=previous)
         except Exception as exc:  # garbage in must never take the editor's server down
             log.exception("analysis of %s failed", doc.uri)
             snap.problems.append(
                 Finding("analysis-failed", Severity.ERROR, f"promptwise could not analyze this file: {exc!r}", Span(0, 0))
             )
         return snap
+
+    def _parse(self, doc: OpenDocument, fmt: Format, config: LoadedConfig) -> PromptDocument:
+        """Parse the document's text, reusing the last analysis's parse for what an edit left alone."""
+        prev = doc.previous
+        if prev is not None and prev.analysis is not None and prev.config is config:
+            old = prev.analysis.document
+            if old.format is fmt:
+                return reparse_document(old, doc.text, doc.edit_since(prev))
+        return parse_document(doc.path, doc.text, fmt)
 
 
 def unanalyzable(text: str, max_bytes: int) -> Finding | None:

@@ -1,0 +1,87 @@
+"""Re-parsing a Prompty file after a keystroke gives what parsing the new text from scratch gives."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+from hypothesis import given, settings, strategies as st
+
+from promptwise.formats import Format, parse_document, reparse_document
+from promptwise.formats.prompty import reparse_prompty
+from promptwise.text import Edit
+
+HEAD = """---
+name: Support
+model:
+  id: gpt-4o
+inputs:
+  question:
+    sample: Where is my order? 🎉
+  customer: {}
+---
+"""
+BODY_PIECES = [
+    "system:\n", "user:\n", "assistant:\n", "user[name=ana]:\n", "# system:\n", "  user:  \n",
+    "Be brief. ", "日本語のテキスト ", "👩‍💻 ", "{{question}} ", "{{customer}} ", "{{ missing }} ", "{% if x %}", "{% endif %}",
+    "{{ broken ", "![img](a.png) ", "\n", "\n\n", ":", "user", "system", "-", "---\n", "\r\n",
+]
+TEXT_PIECES = ["Be brief. ", "日本語のテキスト ", "👩‍💻 ", "{{question}} ", "{{ missing }} ", "\n", "x", "é"]
+# Mostly messages of plain text, so most edits land inside a message; some pieces make or break structure.
+messages = st.tuples(st.sampled_from(BODY_PIECES[:6]), st.lists(st.sampled_from(TEXT_PIECES), min_size=1, max_size=12).map("".join))
+bodies = st.tuples(
+    st.lists(st.sampled_from(TEXT_PIECES), max_size=4).map("".join),
+    st.lists(messages.map("".join), max_size=6).map("".join),
+).map("".join)
+inserts = st.one_of(st.sampled_from(TEXT_PIECES), st.sampled_from(TEXT_PIECES), st.lists(st.sampled_from(BODY_PIECES), max_size=3).map("".join))
+# Where an edit goes: anywhere in the file, or (more often) in the body after the frontmatter.
+edits = st.lists(st.tuples(st.sampled_from([True, False, False]), st.floats(0, 1), st.integers(0, 12), inserts), min_size=1, max_size=8)
+PATH = Path("/prompts/support.prompty")
+
+
+def snapshot(doc) -> dict:
+    data = asdict(doc)
+    data.pop("_lines")
+    return data
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=bodies, script=edits, head=st.sampled_from([HEAD, HEAD, HEAD + "system:\n", HEAD.replace("gpt-4o", "'{{x}}'"), ""]))
+def test_reparse_equals_a_fresh_parse(body, script, head):
+    text = head + body
+    doc = parse_document(PATH, text, Format.PROMPTY)
+    for anywhere, frac, length, insert in script:
+        first = 0 if anywhere else min(len(head), len(text))
+        start = first + int(frac * (len(text) - first))
+        end = min(len(text), start + length)
+        new = text[:start] + insert + text[end:]
+        doc = reparse_document(doc, new, Edit(start, end, start + len(insert)))
+        assert snapshot(doc) == snapshot(parse_document(PATH, new, Format.PROMPTY))
+        text = new
+
+
+def test_a_keystroke_inside_a_message_re_renders_only_that_message():
+    sections = "\n".join(f"system:\nRule {i}: answer {{{{question}}}} in one line. 🎉\n" for i in range(50))
+    text = HEAD + sections
+    doc = parse_document(PATH, text, Format.PROMPTY)
+    at = text.index("Rule 20:") + len("Rule 20")
+    new = text[:at] + "x" + text[at:]
+    again = reparse_prompty(doc, new, Edit(at, at, at + 1))
+    assert again is not None
+    assert again.messages[:20] == doc.messages[:20] and all(a is b for a, b in zip(again.messages[:20], doc.messages))
+    assert again.messages[20].content.startswith("Rule 20x: answer Where is my order? 🎉")
+    assert again.messages[21].span.start == doc.messages[21].span.start + 1
+    assert snapshot(again) == snapshot(parse_document(PATH, new, Format.PROMPTY))
+
+
+def test_edits_that_can_change_the_structure_parse_the_whole_file():
+    text = HEAD + "system:\nBe brief.\nuser:\n{{question}}\n"
+    doc = parse_document(PATH, text, Format.PROMPTY)
+    in_frontmatter = text.index("gpt-4o")
+    on_role_line = text.index("user:")
+    new_role_line = text.index("Be brief.")
+    assert reparse_prompty(doc, text[:in_frontmatter] + "x" + text[in_frontmatter:], Edit(in_frontmatter, in_frontmatter, in_frontmatter + 1)) is None
+    assert reparse_prompty(doc, text[:on_role_line] + "x" + text[on_role_line:], Edit(on_role_line, on_role_line, on_role_line + 1)) is None
+    split = text[:new_role_line] + "user:\n" + text[new_role_line:]
+    assert reparse_prompty(doc, split, Edit(new_role_line, new_role_line, new_role_line + 6)) is None
+    assert len(reparse_document(doc, split, Edit(new_role_line, new_role_line, new_role_line + 6)).messages) == 3
