@@ -56,6 +56,7 @@ edits = st.lists(
         st.floats(0, 1),
         st.integers(0, 40),
         st.lists(st.sampled_from(PIECES), max_size=4).map("".join),
+        st.booleans(),  # ask for the breakdown right after this edit (the server re-parses from its last analysis)
     ),
     min_size=1,
     max_size=12,
@@ -69,8 +70,10 @@ async def test_random_incremental_edits_keep_text_and_counts_in_step(session, sc
     path = session.root / "support" / f"sync-{next(_names)}.prompty"
     uri = session.open(path, base)
     text = base
-    for start_frac, length, insert in script:
+    for start_frac, length, insert, check in script:
         text = apply(session, uri, text, start_frac, length, insert)
+        if check:
+            await assert_matches_fresh_analysis(session, uri, path)
     await assert_matches_fresh_analysis(session, uri, path)
     session.close(uri)
 
