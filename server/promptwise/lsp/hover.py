@@ -28,7 +28,7 @@ def register(server: PromptwiseServer) -> None:
 
 
 async def hover(ls: PromptwiseServer, params: types.HoverParams) -> types.Hover | None:
-    await ls.ready()
+    await ls.ready(params.text_document.uri)
     if not ls.state.settings.hover:
         return None
     snap = ls.state.snapshot(params.text_document.uri)

@@ -20,7 +20,7 @@ def register(server: PromptwiseServer) -> None:
 
 
 async def inlay_hints(ls: PromptwiseServer, params: types.InlayHintParams) -> list[types.InlayHint] | None:
-    await ls.ready()
+    await ls.ready(params.text_document.uri)
     if not ls.state.settings.inlay_hints:
         return []
     snap = ls.state.snapshot(params.text_document.uri)

@@ -92,15 +92,24 @@ class PromptwiseServer(LanguageServer):
             self._trim.cancel()
             self._trim = None
 
-    async def ready(self) -> None:
-        """Wait (briefly) until the editor's settings are known, so the first answers already use them."""
+    async def ready(self, uri: str | None = None) -> None:
+        """Wait (briefly) until the editor's settings are known, so the first answers already use them.
+
+        With `uri`, a request whose document was edited while it waited is skipped: its position or
+        range is in text that is gone. It is answered as cancelled (RequestCancelled), which editors drop
+        silently; the editor asks again for its new version.
+        """
         if self._ready.is_set():
             return
+        doc = self.state.get(uri) if uri is not None else None
+        version = doc.version if doc is not None else None
         try:
             await asyncio.wait_for(self._ready.wait(), timeout=2.0)
         except asyncio.TimeoutError:
             log.warning("no workspace/configuration answer after 2 s; using the settings known so far")
             self._ready.set()
+        if doc is not None and (self.state.get(uri) is not doc or doc.version != version):
+            raise asyncio.CancelledError
 
     def mark_ready(self) -> None:
         self._ready.set()
@@ -324,8 +333,28 @@ async def _serve_stdio(server: PromptwiseServer) -> None:
     server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
     await run_async(
         stop_event=server._stop_event,
-        reader=reader,
+        reader=_InOrder(reader),
         protocol=server.protocol,
         logger=log,
         error_handler=server.report_server_error,
     )
+
+
+class _InOrder:
+    """The reader, yielding to the event loop before each message.
+
+    pygls starts an async request handler as a task, which first runs when the loop is next free;
+    reading messages that are already buffered never frees it, so a hover sent before a keystroke
+    was computed after that keystroke's didChange, at a position in text the client had not seen.
+    One yield per line lets each request read the version it was sent for.
+    """
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self._reader = reader
+
+    async def readline(self) -> bytes:
+        await asyncio.sleep(0)
+        return await self._reader.readline()
+
+    async def readexactly(self, n: int) -> bytes:
+        return await self._reader.readexactly(n)
