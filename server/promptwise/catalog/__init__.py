@@ -107,8 +107,12 @@ def litellm_version() -> str:
     return "unknown"
 
 
-def _bundled_entries() -> tuple[dict[str, dict[str, Any]], str]:
-    """litellm's price map as plain dicts, parsed once and kept in a marshal file beside the tokenizer caches."""
+def _bundled_entries() -> tuple[dict[str, bytes], str]:
+    """litellm's price map, parsed once and kept in a marshal file beside the tokenizer caches.
+
+    Each model's entry stays marshalled on its own until it is looked up: a prompt needs one or two of
+    the thousands of entries, and loading them all as dicts cost the server's first answer ~20 ms.
+    """
     base = litellm_dir()
     path = base / PRICE_MAP_FILE if base else None
     if path is None or not path.is_file():
@@ -117,7 +121,7 @@ def _bundled_entries() -> tuple[dict[str, dict[str, Any]], str]:
     stat = path.stat()
     from ..tokens.encodings import _write_quietly, cache_dir
 
-    cached = cache_dir() / f"prices-{litellm_version()}-{stat.st_size}-{stat.st_mtime_ns}.marshal"
+    cached = cache_dir() / f"prices-v2-{litellm_version()}-{stat.st_size}-{stat.st_mtime_ns}.marshal"
     try:
         entries = marshal.loads(cached.read_bytes())
         if isinstance(entries, dict):
@@ -125,7 +129,7 @@ def _bundled_entries() -> tuple[dict[str, dict[str, Any]], str]:
     except (OSError, ValueError, EOFError, TypeError):
         pass
     data = json.loads(path.read_text(encoding="utf-8"))
-    entries = {name: entry for name, entry in data.items() if isinstance(entry, dict) and name != "sample_spec"}
+    entries = {name: marshal.dumps(entry) for name, entry in data.items() if isinstance(entry, dict) and name != "sample_spec"}
     _write_quietly(cached, marshal.dumps(entries))
     return entries, source
 
@@ -133,7 +137,7 @@ def _bundled_entries() -> tuple[dict[str, dict[str, Any]], str]:
 class Catalog:
     """Model cards by name; bundled entries become cards only when looked up."""
 
-    def __init__(self, cards: dict[str, ModelCard], raw: dict[str, dict[str, Any]] | None = None, source: str = "") -> None:
+    def __init__(self, cards: dict[str, ModelCard], raw: dict[str, bytes] | None = None, source: str = "") -> None:
         self._raw = raw or {}
         self._source = source
         self._cards = cards
@@ -154,7 +158,7 @@ class Catalog:
     def _card(self, name: str) -> ModelCard | None:
         card = self._cards.get(name)
         if card is None and name in self._raw:
-            card = self._cards[name] = _card(name, self._raw[name], self._source)
+            card = self._cards[name] = _card(name, marshal.loads(self._raw[name]), self._source)
         return card
 
     def with_overrides(self, overrides: dict[str, Any], source: str) -> "Catalog":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -12,6 +13,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # pydantic looks for plugins (observability hooks) by scanning the entry points of every installed
+    # package when it builds its first model; the server has no use for them and starts ~10 ms sooner.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from ..lsp.server import start
 
     return start(args.tcp)

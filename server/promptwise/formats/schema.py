@@ -12,7 +12,8 @@ from .document import PromptDocument, Severity
 
 class _Open(BaseModel):
     # Prompt formats carry many keys promptwise does not read; those pass through untouched.
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    # Each format's validator is built when a file of that format is first validated, not at import.
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
 
 class PromptwiseSettings(BaseModel):

@@ -30,14 +30,14 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from lsprotocol import types
 
-from ..fixes import Fix, TextEdit, trim_fixes
-from ..fixes.models import Suggestion, Suggestions, suggest_models
 from ..formats import Finding
 from ..text import Span
 from . import diagnostics, eval_runs, evidence
 from .positions import offset_of, range_of
 
 if TYPE_CHECKING:
+    from ..fixes import Fix, TextEdit
+    from ..fixes.models import Suggestion, Suggestions
     from .documents import Snapshot
     from .server import PromptwiseServer
 
@@ -98,6 +98,8 @@ def fixes_for(snap: Snapshot) -> list[Fix]:
     if entry.fixes is None:
         entry.fixes = []
         if snap.analysis is not None:
+            from ..fixes import trim_fixes  # imported on first use: the first inlay hints do not wait for it
+
             try:
                 analysis = dataclasses.replace(snap.analysis, findings=snap.findings())
                 entry.fixes = trim_fixes(analysis, snap.config)
@@ -113,6 +115,8 @@ def suggestions_for(snap: Snapshot) -> Suggestions | None:
     entry = _entry(snap)
     key = evidence.fingerprint(snap.config.root)
     if entry.suggestions is None or entry.evidence_key != key:
+        from ..fixes.models import suggest_models  # imported on first use, as trim_fixes above
+
         entry.evidence_key = key
         try:
             results = evidence.eval_results(snap.path, snap.config.root)
