@@ -184,6 +184,7 @@ def initialize(ls: PromptwiseServer, params: types.InitializeParams) -> None:
 
 async def initialized(ls: PromptwiseServer, params: types.InitializedParams) -> None:
     ls.initialized_done = True
+    _warm_up()  # counted from here, not from the start: imports take most of the first second
     for message in ls.pending_messages:
         ls.window_show_message(message)
     ls.pending_messages.clear()
@@ -268,7 +269,7 @@ def tune_malloc() -> None:
 
 
 def _warm_up(delay: float = 1.0) -> threading.Timer:
-    """Load the default tokenizer and the price map soon after start-up.
+    """Load the default tokenizer and the price map a second after the client is initialized.
 
     Counts of text seen before come from the on-disk store, so the first answers need no
     tokenizer; loading it holds the GIL, so it waits until those answers are out.
@@ -298,7 +299,6 @@ def start(tcp: str | None = None) -> int:
     from ..tokens import CACHE
 
     atexit.register(CACHE.save)  # counts seen this session make the next start instant
-    _warm_up()
     server = create_server()
     if tcp:
         host, _, port = tcp.rpartition(":")
