@@ -157,3 +157,18 @@ def test_binary_and_invalid_utf8_files(tmp_path):
     (tmp_path / "b.prompt").write_bytes(b"---\nmodel: openai/gpt-4o\n---\nHello \xc3\x28 world\n")
     a = analyzed(tmp_path / "b.prompt")
     assert codes(a)[0] == "invalid-utf8" and a.prompt_tokens > 0
+
+
+def test_the_price_cache_keeps_one_file_whatever_the_number_of_installs(tmp_path, monkeypatch):
+    from promptwise.catalog import _bundled_entries
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cache = tmp_path / "promptwise"
+    cache.mkdir()
+    for name in ("prices-1.110.2-3483222-1795567447974115908.marshal", "prices-v2-1.110.2-3483222-17955.marshal"):
+        (cache / name).write_bytes(b"from another install")
+    entries, _ = _bundled_entries()
+    assert "gpt-4o" in entries
+    kept = sorted(p.name for p in cache.glob("prices-*"))
+    assert len(kept) == 1 and kept[0].startswith("prices-v2-")
+    assert _bundled_entries()[0].keys() == entries.keys()  # read back from that one file

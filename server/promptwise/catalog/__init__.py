@@ -131,6 +131,10 @@ def _bundled_entries() -> tuple[dict[str, bytes], str]:
     data = json.loads(path.read_text(encoding="utf-8"))
     entries = {name: marshal.dumps(entry) for name, entry in data.items() if isinstance(entry, dict) and name != "sample_spec"}
     _write_quietly(cached, marshal.dumps(entries))
+    # Each install of litellm (a new virtualenv, a CI checkout) has its own mtime: keep one price cache, not one per install.
+    for stale in cached.parent.glob("prices-*.marshal"):
+        if stale != cached:
+            stale.unlink(missing_ok=True)
     return entries, source
 
 
