@@ -1,86 +1,195 @@
-"""Candidate models for --cheapest: cheaper, fitting, capable, from allowed providers; and where models are called."""
+"""Which cheaper models --cheapest tries (the ones the editor suggests: allowed providers, capabilities,
+context fit), in what order and how many; and where models are called."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import pytest
+from fake_server import last_user_text
 
 from promptwise.analysis import analyze_file, catalog_for
 from promptwise.config import load_config
-from promptwise.evals import candidate_models
+from promptwise.evals import RunOptions, find_cheapest, load_suite, run_suite
 from promptwise.evals.calls import resolve_target
+from promptwise.fixes.models import KEY_ENV, suggest_models
 
-PROMPT = """---
-model:
-  id: gpt-4o
-  parameters:
-    max_tokens: 300
----
-system:
-Classify the ticket.
+# Made-up models, so what is tried does not move when litellm's price map does. Against acme-pro
+# (the current model), cheapest first: rival-tiny is from another provider, acme-nano has no
+# function calling, acme-small cannot hold the prompt; acme-lite and acme-mini qualify.
+MODELS = """
+[models.acme-pro]
+provider = "acme"
+input_cost_per_million = 10.0
+output_cost_per_million = 40.0
+context_window = 200000
+supports = ["tools"]
+tokenizer = "o200k_base"
 
-user:
-{{ticket}}
+[models.rival-tiny]
+provider = "rival"
+input_cost_per_million = 0.05
+output_cost_per_million = 0.2
+context_window = 128000
+supports = ["tools"]
+tokenizer = "o200k_base"
+
+[models.acme-nano]
+provider = "acme"
+input_cost_per_million = 0.1
+output_cost_per_million = 0.4
+context_window = 128000
+supports = []
+tokenizer = "o200k_base"
+
+[models.acme-small]
+provider = "acme"
+input_cost_per_million = 0.2
+output_cost_per_million = 0.8
+context_window = 1000
+supports = ["tools"]
+tokenizer = "o200k_base"
+
+[models.acme-lite]
+provider = "acme"
+input_cost_per_million = 0.3
+output_cost_per_million = 1.2
+context_window = 128000
+supports = ["tools"]
+tokenizer = "o200k_base"
+
+[models.acme-mini]
+provider = "acme"
+input_cost_per_million = 0.5
+output_cost_per_million = 2.0
+context_window = 128000
+supports = ["tools"]
+tokenizer = "o200k_base"
 """
 
-WITH_TOOLS = PROMPT.replace(
-    "---\nsystem:",
-    "tools:\n  - name: lookup_order\n    description: Fetch an order.\n"
-    "    parameters: {type: object, properties: {id: {type: string}}}\n---\nsystem:",
-)
+# No model of its own: priced and run with default_model, so a model from any provider can be suggested.
+POLICY = " ".join(f"Rule {i}: answer politely, cite the order number and never promise a refund date." for i in range(60))
+PROMPT = f"""---
+name: Ticket triage
+tools:
+  - name: lookup_order
+    description: Fetch an order.
+    parameters: {{type: object, properties: {{id: {{type: string}}}}}}
+---
+system:
+Classify the ticket as damage, billing or shipping. {POLICY}
+
+user:
+{{{{ticket}}}}
+"""
+
+SUITE = """
+prompt: triage.prompty
+cases:
+  - name: dented
+    vars: {ticket: The desk leg arrived dented}
+    assert: [{type: contains, value: damage}]
+  - name: charged twice
+    vars: {ticket: I was charged twice}
+    assert: [{type: contains, value: billing}]
+"""
 
 
-def candidates(tmp_path: Path, prompt: str, config: str = 'allowed_providers = ["openai"]\n', limit: int = 50):
-    (tmp_path / "promptwise.toml").write_text(config)
-    path = tmp_path / "p.prompty"
-    path.write_text(prompt)
-    loaded = load_config(path)
-    analysis = analyze_file(path, loaded)
-    return analysis, candidate_models(analysis, loaded, limit)
+def settings(url: str, providers: str | None = '["acme"]') -> str:
+    allowed = f"allowed_providers = {providers}\n" if providers is not None else ""
+    head = f'default_model = "acme-pro"\nexpected_output_tokens = 200\n{allowed}'
+    return head + f'\n[evals]\napi_base = "{url}"\nretries = 0\ntimeout = 5\n' + MODELS
 
 
-def test_candidates_are_cheaper_and_sorted(tmp_path):
-    analysis, found = candidates(tmp_path, PROMPT)
-    assert found, "gpt-4o has cheaper OpenAI models"
-    costs = [c.cost_per_call for c in found]
-    assert costs == sorted(costs) and all(c < analysis.cost_per_call for c in costs)
-    assert all(c.card.provider == "openai" and c.card.mode in ("chat", "responses") for c in found)
-    assert all(abs(c.saving_per_call - (analysis.cost_per_call - c.cost_per_call)) < 1e-12 for c in found)
-    names = [c.model for c in found]
-    assert "gpt-4o" not in names and not any(n.startswith("ft:") or "audio" in n or "search" in n for n in names)
-    # One entry per price point: dated snapshots collapse into the model's own name.
-    assert "gpt-4o-mini" in names and "gpt-4o-mini-2024-07-18" not in names
-    assert len(candidate_models(analysis, load_config(tmp_path / "p.prompty"), limit=2)) == 2
+def answers_right(*models: str):
+    def reply(body):
+        if body["model"] not in models:
+            return "not sure"
+        return "damage" if "dented" in last_user_text(body) else "billing"
+
+    return reply
 
 
-def test_candidates_support_what_the_prompt_uses(tmp_path):
-    _, plain = candidates(tmp_path, PROMPT)
-    _, tooled = candidates(tmp_path, WITH_TOOLS)
-    assert tooled and all("tools" in c.card.supports for c in tooled)
-    assert {c.model for c in tooled} <= {c.model for c in plain}
+@pytest.fixture
+def triage(project):
+    project.write("triage.prompty", PROMPT)
+    project.suite(SUITE)
+    return project
 
 
-def test_candidates_fit_the_context_window(tmp_path):
-    big = PROMPT.replace("Classify the ticket.", "word " * 20000)
-    analysis, found = candidates(tmp_path, big)
-    assert all(c.card.context_window >= analysis.prompt_tokens + analysis.expected_output_tokens for c in found)
-    assert "gpt-3.5-turbo" not in [c.model for c in found]  # 16k window
+def configure(project, providers: str | None = '["acme"]') -> None:
+    project.write("promptwise.toml", settings(project.server.url, providers))
 
 
-def test_candidates_come_from_allowed_providers(tmp_path, monkeypatch):
-    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "MISTRAL_API_KEY", "GROQ_API_KEY", "DEEPSEEK_API_KEY", "XAI_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    _, found = candidates(tmp_path, PROMPT, config="")
-    assert {c.card.provider for c in found} == {"openai"}  # the current provider only
-    monkeypatch.setenv("GEMINI_API_KEY", "x")
-    _, found = candidates(tmp_path, PROMPT, config="")
-    assert {c.card.provider for c in found} >= {"openai", "gemini"}
-    _, found = candidates(tmp_path, PROMPT, config='allowed_providers = ["anthropic"]\n')
-    assert found and {c.card.provider for c in found} == {"anthropic"}
+async def cheapest(project, limit: int = 5, models: list[str] | None = None):
+    suite = load_suite(project.root / "triage.evals.yaml")
+    options = RunOptions(models=models)
+    baseline = await run_suite(suite, options)
+    return await find_cheapest(suite, baseline, options, limit=limit)
 
 
-def test_no_candidates_without_a_price(tmp_path):
-    _, found = candidates(tmp_path, PROMPT.replace("gpt-4o", "my-private-model"))
-    assert found == []
+def called(project) -> list[str]:
+    return list(dict.fromkeys(c.body["model"] for c in project.server.calls()))
+
+
+async def test_tries_the_editors_suggestions_cheapest_first(triage):
+    configure(triage)
+    triage.server.reply(None, answers_right("acme-pro", "acme-mini"))
+    found = await cheapest(triage)
+    assert found is not None and found.current == "acme-pro" and found.current_passed == 2
+    # Not rival-tiny (provider not allowed), acme-nano (no function calling for the prompt's tool)
+    # or acme-small (1,000-token window for a longer prompt plus 200 output tokens).
+    assert [t.model for t in found.tried] == ["acme-lite", "acme-mini"]
+    assert found.tried[0].verdict == "passes 0/2, fewer than acme-pro's 2"
+    assert found.chosen == "acme-mini"
+    assert called(triage) == ["acme-pro", "acme-lite", "acme-mini"]
+    # The same models, in the same order, as the "Switch to" actions and `promptwise suggest`.
+    prompt = triage.root / "triage.prompty"
+    config = load_config(prompt)
+    suggested = suggest_models(analyze_file(prompt, config), config, limit=5)
+    assert [c.card.name for c in suggested.candidates] == ["acme-lite", "acme-mini"]
+    assert [t.estimated_cost_per_call for t in found.tried] == [c.cost_per_call for c in suggested.candidates]
+    why = {e.model: e.reason for e in suggested.excluded}
+    assert why["acme-nano"] == "no tools (function calling)"
+    assert why["acme-small"].startswith("context window 1,000 < ")
+
+
+async def test_allowed_providers_decide_what_is_tried(triage, monkeypatch):
+    for names in KEY_ENV.values():
+        for name in names:
+            monkeypatch.delenv(name, raising=False)
+    triage.server.reply(None, answers_right("acme-pro", "acme-lite", "rival-tiny"))
+    configure(triage, providers='["acme", "rival"]')
+    found = await cheapest(triage)
+    assert [t.model for t in found.tried] == ["rival-tiny"] and found.chosen == "rival-tiny"
+    # Without allowed_providers: the current model's provider, plus providers whose API key is set.
+    configure(triage, providers=None)
+    found = await cheapest(triage)
+    assert [t.model for t in found.tried] == ["acme-lite"] and found.chosen == "acme-lite"
+
+
+async def test_limit_caps_the_models_tried(triage):
+    configure(triage)
+    triage.server.reply(None, answers_right("acme-pro"))
+    found = await cheapest(triage, limit=1)
+    assert [t.model for t in found.tried] == ["acme-lite"] and found.chosen is None
+    assert found.note == "none of the 1 cheaper model(s) tried passes as many cases as acme-pro"
+
+
+async def test_says_why_nothing_cheaper_fits(triage):
+    configure(triage)
+    triage.server.reply(None, answers_right("acme-lite"))
+    # From acme-lite only acme-nano and acme-small are cheaper, and neither fits: nothing is tried.
+    found = await cheapest(triage, models=["acme-lite"])
+    assert found.tried == [] and found.chosen is None
+    assert found.note.startswith("no cheaper model from acme fits this prompt (")
+    assert found.note.endswith("it needs tools (function calling)): of 2 cheaper models, 1 lack tools (function calling), 1 have too small a context window")
+    assert called(triage) == ["acme-lite"]
+
+
+async def test_no_candidates_without_a_price(triage):
+    configure(triage)
+    triage.server.reply(None, answers_right("my-private-model"))
+    found = await cheapest(triage, models=["my-private-model"])
+    assert found.tried == [] and "not in the catalog" in found.note
 
 
 def test_where_models_are_called(tmp_path, monkeypatch):

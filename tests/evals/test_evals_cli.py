@@ -10,7 +10,7 @@ from fake_server import last_user_text
 
 from promptwise.analysis import analyze_file
 from promptwise.config import load_config
-from promptwise.evals import candidate_models
+from promptwise.fixes.models import suggest_models
 
 SUITE = """
 models: [fake-gpt]
@@ -192,25 +192,26 @@ def test_cheapest_stops_at_the_first_candidate_that_passes_as_many(project, cli)
     project.write("classify.prompty", CHEAPEST_PROMPT)
     project.suite(CHEAPEST_SUITE, name="classify.evals.yaml")
     prompt = project.root / "classify.prompty"
-    candidates = candidate_models(analyze_file(prompt, load_config(prompt)), load_config(prompt), limit=5)
+    # The models the editor would offer to switch to, called by their catalog names.
+    candidates = [c.card for c in suggest_models(analyze_file(prompt, load_config(prompt)), load_config(prompt), limit=5).candidates]
     assert len(candidates) >= 3
     # The cheapest candidate gets one case wrong; the second gets them all right.
-    project.server.reply(None, classify({"gpt-4o", candidates[1].model, candidates[2].model}, partly=candidates[0].model))
+    project.server.reply(None, classify({"gpt-4o", candidates[1].name, candidates[2].name}, partly=candidates[0].name))
     result = cli("eval", "classify.evals.yaml", "--cheapest", "--json", "out.json", cwd=project.root)
     assert result.code == 0, result.out + result.err
     data = json.loads((project.root / "out.json").read_text())
     (cheapest,) = data["cheapest"]
     assert cheapest["current"] == "gpt-4o" and cheapest["current_passed"] == 3
-    assert [t["model"] for t in cheapest["tried"]] == [candidates[0].model, candidates[1].model]
+    assert [t["model"] for t in cheapest["tried"]] == [candidates[0].name, candidates[1].name]
     assert cheapest["tried"][0]["verdict"] == "passes 1/3, fewer than gpt-4o's 3"
-    assert cheapest["chosen"] == candidates[1].model
+    assert cheapest["chosen"] == candidates[1].name
     assert cheapest["saving_per_call"] > 0
     assert cheapest["saving_per_1000_calls"] == pytest.approx(cheapest["saving_per_call"] * 1000)
-    assert f"cheapest passing model for classify.evals.yaml: {candidates[1].model} (3/3 like gpt-4o), saving $" in result.out
+    assert f"cheapest passing model for classify.evals.yaml: {candidates[1].name} (3/3 like gpt-4o), saving $" in result.out
     # The candidates' own failures do not fail the run: only the suite's models count.
     assert [r["model"] for r in data["results"]] == ["gpt-4o"] * 3
     models_called = {c.body["model"] for c in project.server.calls()}
-    assert models_called == {"gpt-4o", candidates[0].model, candidates[1].model}
+    assert models_called == {"gpt-4o", candidates[0].name, candidates[1].name}
 
 
 def test_cheapest_when_nothing_cheaper_passes(project, cli):

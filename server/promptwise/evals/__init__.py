@@ -3,14 +3,12 @@
 Importing this package does not import litellm; the first model call does.
 """
 
-from .candidates import Candidate, candidate_models
 from .results import AssertionResult, CaseResult, CheapestResult, ModelSummary, RunResult, SuiteSummary
 from .runner import CancelToken, Progress, RunOptions, find_cheapest, run_suite, run_suites
 from .suite import CaseLocation, LoadedCase, LoadedSuite, Suite, SuiteProblem, case_locations, find_suites, load_suite
 
 __all__ = [
     "AssertionResult",
-    "Candidate",
     "CancelToken",
     "CaseLocation",
     "CaseResult",
@@ -24,7 +22,6 @@ __all__ = [
     "Suite",
     "SuiteProblem",
     "SuiteSummary",
-    "candidate_models",
     "case_locations",
     "find_cheapest",
     "find_suites",

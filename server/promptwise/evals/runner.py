@@ -17,11 +17,11 @@ from .. import __version__
 from ..analysis import analyze, catalog_for
 from ..catalog import Catalog
 from ..config import LoadedConfig, load_config
+from ..fixes.models import suggest_models
 from ..formats import Format, PromptDocument, Severity, detect_format, parse_document, read_prompt_file, render_document
 from .assertions import GradingError, Observation, check, cosine, judge_messages, parse_verdict
 from .cache import RequestKeys, ResponseCache, cache_key
 from .calls import CallSettings, Completion, ModelClient, ProviderError, Secrets, Target, resolve_target
-from .candidates import candidate_models
 from .results import CandidateTrial, CaseResult, CheapestResult, Location, RunResult, SuiteSummary, summarize
 from .suite import LoadedCase, LoadedSuite, RubricAssertion, SimilarAssertion, load_suite
 
@@ -604,7 +604,10 @@ async def find_cheapest(
     cancel: CancelToken | None = None,
     limit: int = 5,
 ) -> CheapestResult | None:
-    """Try cheaper models cheapest first; stop at the first that passes as many cases as the current model."""
+    """Try cheaper models cheapest first; stop at the first that passes as many cases as the current model.
+
+    The models tried are the ones `promptwise suggest` and the editor's "Switch to" actions offer
+    (`suggest_models`), so "find cheapest" never tries a model the editor would not suggest."""
     prepared = prepare(loaded, options)
     if not prepared.runnable or not prepared.targets or prepared.doc is None:
         return None
@@ -624,20 +627,23 @@ async def find_cheapest(
     if summary is not None and summary.errored:
         found.note = f"{summary.errored} case(s) errored on {current}; fix those first"
         return found
-    candidates = candidate_models(analysis, prepared.config, limit)
+    suggestions = suggest_models(analysis, prepared.config, limit=max(1, limit))
+    candidates = suggestions.candidates[: max(0, limit)]
     if not candidates:
-        found.note = f"no cheaper model fits this prompt and supports what it uses (from the allowed providers)"
+        found.note = suggestions.reason
         return found
     for candidate in candidates:
         if cancel is not None and cancel.cancelled:
             found.note = "cancelled"
             break
-        trial_suite = prepare(loaded, options, models=[candidate.model])
-        run = await run_prepared([trial_suite], options, progress, cancel, phase=f"candidate {candidate.model}")
+        # Called by its catalog name, which litellm and config [models] know; the file's spelling may differ.
+        model = candidate.card.name
+        trial_suite = prepare(loaded, options, models=[model])
+        run = await run_prepared([trial_suite], options, progress, cancel, phase=f"candidate {model}")
         counts = run.counts
         model_summary = run.models[0] if run.models else None
         trial = CandidateTrial(
-            model=candidate.model,
+            model=model,
             passed=counts["passed"],
             failed=counts["failed"],
             errored=counts["errored"],
@@ -655,7 +661,7 @@ async def find_cheapest(
             continue
         if counts["passed"] >= passed:
             trial.verdict = f"passes {counts['passed']}/{len(run.results)}, as many as {current}"
-            found.chosen = candidate.model
+            found.chosen = model
             mine_cost = found.current_cost_per_call
             theirs = trial.cost_per_call if (trial.cost_per_call is not None and measured_current is not None) else candidate.cost_per_call
             if mine_cost is not None and theirs is not None:
