@@ -509,10 +509,35 @@ async function main() {
       const prompt = "support/triage.prompty";
       await openFile(prompt);
       await clearNotifications();
+      // Every progress toast is recorded as it changes (the run can take well under a second), to check that the
+      // run shows one and that the server's progress ("7/12 cases") reaches it. A progress the server made itself
+      // would be silent (vscode-languageclient shows it as Window progress, no toast), so it is not seen here.
+      await page.evaluate(() => {
+        const seen = { most: 0, texts: [] };
+        window.__promptwiseProgress = seen;
+        const look = () => {
+          const texts = [...document.querySelectorAll(".notifications-toasts .notification-list-item-message")]
+            .map((el) => el.textContent.replace(/\s+/g, " ").trim())
+            .filter((t) => /^(promptwise: running|Evals:)/.test(t));
+          seen.most = Math.max(seen.most, texts.length);
+          for (const t of texts) if (!seen.texts.includes(t)) seen.texts.push(t);
+        };
+        window.__promptwiseObserver = new MutationObserver(look);
+        window.__promptwiseObserver.observe(document.body, { childList: true, subtree: true, characterData: true });
+      });
       await runCommand("Promptwise: Run Evals for This File");
       const message = await notificationMatching(/promptwise (Evals|evals).*\d+\/\d+ passed/, 240_000);
       log(`evals: ${message}`);
       await screenshot("evals");
+      const progress = await page.evaluate(() => {
+        window.__promptwiseObserver.disconnect();
+        return window.__promptwiseProgress;
+      });
+      log(`eval progress shown: ${progress.texts.join(" | ")}`);
+      if (progress.most !== 1) throw new Error(`${progress.most} progress notifications at once, not 1: ${progress.texts.join(" | ")}`);
+      if (!progress.texts.some((t) => /^promptwise: running evals for triage\.prompty: .*\d+\/\d+ cases/.test(t))) {
+        throw new Error(`the progress notification never showed the server's case count: ${progress.texts.join(" | ")}`);
+      }
       await clearNotifications();
       await runCommand("Promptwise: Open Last Eval Report");
       await page.locator(".tabs-container .tab.active").filter({ hasText: /report|results/i }).waitFor({ timeout: 20_000 });

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { breakdownHtml, breakdownTitle } from "./breakdown";
 import { caseChoices, cheapestEdit, cheapestMessage, summarizeEvalRun } from "./evals";
+import { ProgressFeed } from "./progress";
 import { PromptwiseServer } from "./server";
 import { countMessage } from "./status";
 
@@ -119,11 +120,22 @@ export class Commands {
     this.breakdownPanel.reveal(vscode.ViewColumn.Beside, true);
   }
 
+  /**
+   * A long server command under one cancellable notification that shows the server's own progress ("7/12 cases").
+   * Cancelling it cancels the request, which stops the run.
+   */
+  private withServerProgress(title: string, command: string, args: Record<string, unknown>): Thenable<unknown> {
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+      const feed = new ProgressFeed();
+      return this.server.executeCommand(command, [args], token, (value) => {
+        const update = feed.update(value);
+        if (update) progress.report(update);
+      });
+    });
+  }
+
   private async runEvalsWith(command: string, args: Record<string, unknown>, title: string, what: string): Promise<void> {
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
-      (_progress, token) => this.server.executeCommand(command, [args], token),
-    );
+    const result = await this.withServerProgress(title, command, args);
     const summary = summarizeEvalRun(result, what);
     this.evalOutput.appendLine(`${new Date().toISOString()} ${summary.message}`);
     summary.details.forEach((line) => this.evalOutput.appendLine(`  ${line}`));
@@ -142,7 +154,7 @@ export class Commands {
     const active = this.activePrompt();
     if (!active || !this.offers(SERVER.runEvals)) return;
     const name = path.basename(active.editor.document.fileName);
-    await this.runEvalsWith(SERVER.runEvals, { uri: active.uri }, `promptwise: running evals for ${name}…`, "evals");
+    await this.runEvalsWith(SERVER.runEvals, { uri: active.uri }, `promptwise: running evals for ${name}`, "evals");
   }
 
   private async runEvalCase(): Promise<void> {
@@ -163,7 +175,7 @@ export class Commands {
     await this.runEvalsWith(
       SERVER.runEvalCase,
       { uri: active.uri, case: picked.index ?? picked.name },
-      `promptwise: running case ${picked.name}…`,
+      `promptwise: running case ${picked.name}`,
       `case "${picked.name}"`,
     );
   }
@@ -171,10 +183,7 @@ export class Commands {
   private async findCheapestModel(): Promise<void> {
     const active = this.activePrompt();
     if (!active || !this.offers(SERVER.findCheapestModel)) return;
-    const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: "promptwise: finding the cheapest passing model…", cancellable: true },
-      (_progress, token) => this.server.executeCommand(SERVER.findCheapestModel, [{ uri: active.uri }], token),
-    );
+    const result = await this.withServerProgress("promptwise: finding the cheapest passing model", SERVER.findCheapestModel, { uri: active.uri });
     const edit = cheapestEdit(result);
     const client = this.server.languageClient;
     const buttons = edit && client ? ["Switch Model"] : [];

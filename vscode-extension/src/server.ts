@@ -1,16 +1,19 @@
 // Starts, checks, restarts and stops the promptwise language server: the only place that spawns Python.
 
 import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import * as os from "node:os";
 import * as vscode from "vscode";
 import {
   DocumentSelector,
+  ExecuteCommandParams,
   ExecuteCommandRequest,
   LanguageClient,
   LanguageClientOptions,
   RevealOutputChannelOn,
   ServerOptions,
   State,
+  WorkDoneProgress,
 } from "vscode-languageclient/node";
 import {
   InterpreterChoice,
@@ -24,6 +27,7 @@ import {
   serverArgs,
 } from "./interpreter";
 import { describeCapabilities } from "./capabilities";
+import { WorkDoneValue } from "./progress";
 import { pythonExtensionInterpreter } from "./python";
 import { documentSelector } from "./selector";
 import { plainPromptGlobs, toServerSettings } from "./settings";
@@ -68,14 +72,33 @@ export class PromptwiseServer implements vscode.Disposable {
     return next;
   }
 
-  async executeCommand<T = unknown>(command: string, args: unknown[], token?: vscode.CancellationToken): Promise<T> {
+  /**
+   * Runs a server command. Cancelling `token` sends $/cancelRequest. With `onProgress` the request carries a
+   * workDoneToken of ours and the server's $/progress for it comes to `onProgress`, so the caller shows it in its
+   * own notification (without one, the server creates a progress of its own: a second one on screen).
+   */
+  async executeCommand<T = unknown>(
+    command: string,
+    args: unknown[],
+    token?: vscode.CancellationToken,
+    onProgress?: (value: WorkDoneValue) => void,
+  ): Promise<T> {
     const client = this.languageClient;
     if (!client) {
       throw new Error("the promptwise server is not running (see Promptwise: Show Server Output)");
     }
     // Sent directly rather than through vscode.commands, so the client's auto-registered command is bypassed.
-    const params = { command, arguments: args };
-    return (await (token ? client.sendRequest(ExecuteCommandRequest.type, params, token) : client.sendRequest(ExecuteCommandRequest.type, params))) as T;
+    const params: ExecuteCommandParams = { command, arguments: args };
+    let listening: vscode.Disposable | undefined;
+    if (onProgress) {
+      params.workDoneToken = `promptwise/${randomUUID()}`;
+      listening = client.onProgress(WorkDoneProgress.type, params.workDoneToken, onProgress);
+    }
+    try {
+      return (await client.sendRequest(ExecuteCommandRequest.type, params, token)) as T;
+    } finally {
+      listening?.dispose();
+    }
   }
 
   /** Tell the server its settings changed; it answers by asking workspace/configuration again. */
