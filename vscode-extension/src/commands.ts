@@ -37,6 +37,10 @@ export class Commands {
       try {
         await fn();
       } catch (err) {
+        if (err instanceof vscode.CancellationError) {
+          this.output.info("cancelled by the user"); // they pressed Cancel: no error to show
+          return;
+        }
         const message = err instanceof Error ? err.message : String(err);
         this.output.error(message);
         void vscode.window.showErrorMessage(`promptwise: ${message}`, "Show Output").then((choice) => {
@@ -125,12 +129,15 @@ export class Commands {
    * Cancelling it cancels the request, which stops the run.
    */
   private withServerProgress(title: string, command: string, args: Record<string, unknown>): Thenable<unknown> {
-    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
       const feed = new ProgressFeed();
-      return this.server.executeCommand(command, [args], token, (value) => {
+      const result = await this.server.executeCommand(command, [args], token, (value) => {
         const update = feed.update(value);
         if (update) progress.report(update);
       });
+      // A cancelled request answers nothing (languageclient turns RequestCancelled into null): not a "0/0 passed" run.
+      if (token.isCancellationRequested && (result === null || result === undefined)) throw new vscode.CancellationError();
+      return result;
     });
   }
 
