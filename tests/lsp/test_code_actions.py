@@ -19,8 +19,9 @@ import pytest_lsp
 from lsprotocol import types as t
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from promptwise.analysis import analyze
+from promptwise.analysis import analyze, analyze_file
 from promptwise.config import load_config
+from promptwise.fixes.apply import fix_file
 from promptwise.fixes.edits import money
 from promptwise.fixes.models import suggest_models
 from promptwise.formats import detect_format, parse_document
@@ -156,7 +157,7 @@ def engine_suggestions(path: Path, text: str):
 async def test_server_announces_quick_fixes_and_rewrites_with_resolve(session):
     provider = session.client.init_result.capabilities.code_action_provider
     assert provider.resolve_provider is True
-    assert list(provider.code_action_kinds) == [t.CodeActionKind.QuickFix, t.CodeActionKind.RefactorRewrite]
+    assert list(provider.code_action_kinds) == [t.CodeActionKind.QuickFix, t.CodeActionKind.RefactorRewrite, "source.fixAll.promptwise"]
 
 
 async def test_remove_duplicated_paragraphs_from_the_diagnostic(session):
@@ -257,6 +258,32 @@ async def test_trim_to_budget_says_how_much_is_still_over(session):
     )
     (over_after,) = [d for d in await session.diagnostics(uri) if d.code == "over-budget"]
     assert f"{1200 + still:,}" in over_after.message
+    session.close(uri)
+
+
+async def test_fix_all_writes_what_check_fix_writes_as_one_edit(session, tmp_path):
+    text = _padded_contract()
+    path = session.root / "legal" / "ca-fix-all.prompty"
+    path.write_text(text, encoding="utf-8")
+    uri = session.open(path)
+    top = t.Range(start=t.Position(line=0, character=0), end=t.Position(line=0, character=0))
+    assert not [a for a in await code_actions(session, uri, top) if (a.kind or "").startswith("source")]  # never unasked
+    (action,) = await code_actions(session, uri, top, only=[t.CodeActionKind.SourceFixAll])
+    assert [a.title for a in await code_actions(session, uri, top, only=[t.CodeActionKind.Source])] == [action.title]
+    assert action.kind == "source.fixAll.promptwise" and action.edit is not None  # on save there is no resolve
+
+    on_disk = tmp_path / "legal" / "contract.prompty"  # `promptwise check --fix` on the same text
+    on_disk.parent.mkdir()
+    on_disk.write_text(text, encoding="utf-8")
+    analysis = analyze_file(on_disk, load_config(on_disk))
+    assert fix_file(on_disk, analysis, analysis.findings, load_config(on_disk)).changed
+
+    before = await session.command("promptwise.showBreakdown", uri)
+    new = send(session, uri, edits_of(session, action.edit, uri))
+    after = await session.command("promptwise.showBreakdown", uri)
+    assert new == on_disk.read_text(encoding="utf-8")
+    assert_saving_matches(action.title, before, after)
+    assert await code_actions(session, uri, top, only=[t.CodeActionKind.SourceFixAll]) == []  # nothing left to trim
     session.close(uri)
 
 

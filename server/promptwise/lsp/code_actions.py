@@ -7,6 +7,9 @@ Kinds:
   what is sent (`needs_confirmation`: shortening an include, a duplicate across messages) are never
   preferred, their title ends with "…", and their edit carries a change annotation with
   `needsConfirmation`, so VS Code shows the refactor preview before applying.
+- "Apply all safe trims" is `source.fixAll.promptwise`, offered only when a client asks for
+  source actions (`editor.codeActionsOnSave` with "source.fixAll", the Fix All command): the same
+  trims as `promptwise check --fix`, as one edit.
 - Model switches are `refactor.rewrite`. A cheaper model does not repair the text: it changes who
   answers the prompt, so it must not be picked up by auto-fix (`editor.codeActionsOnSave`
   "quickfix", the preferred-fix keybinding, Neovim's `apply = true` with one quickfix). The one
@@ -54,12 +57,13 @@ KIND_RANK = {
     "shorten-include": 5,
 }
 CONFIRM = "promptwise.confirm"
+FIX_ALL = types.CodeActionKind.SourceFixAll + ".promptwise"
 MAX_SCANNED_LINES = 500  # lines of a selection looked at for blank runs and trailing whitespace
 
 
 def register(server: PromptwiseServer) -> None:
     options = types.CodeActionOptions(
-        code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite],
+        code_action_kinds=[types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite, FIX_ALL],
         resolve_provider=True,
     )
     server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)(code_action)
@@ -73,6 +77,7 @@ def register(server: PromptwiseServer) -> None:
 class _Computed:
     snap: Snapshot
     fixes: list[Fix] | None = None
+    fix_all: tuple[str, list[Fix], int, float | None] | None = None
     suggestions: Suggestions | None = None
     evidence_key: tuple | None = field(default=None)
 
@@ -201,6 +206,11 @@ def actions_for(ls: PromptwiseServer, snap: Snapshot, params: types.CodeActionPa
         if budget and client.disabled and not any(f.kind == "trim-to-budget" for f in fixes_for(snap)):
             offered.append(_nothing_to_trim(snap, _diagnostics_for(ls, snap, budget[:1], context)))
 
+    if only and _wanted(only, FIX_ALL):  # never unasked: it edits the whole file
+        fix_all = _fix_all_action(snap, client)
+        if fix_all is not None:
+            offered.append(fix_all)
+
     model_span = snap.analysis.document.model_span
     on_model = model_span is not None and _overlaps(model_span, want)
     model_findings = [f for f in findings if f.code in MODEL_CODES and (id(f) in context or _overlaps(f.span, want))]
@@ -310,6 +320,40 @@ def _trim_action(ls: PromptwiseServer, snap: Snapshot, fix: Fix, context: dict[i
     if not client.resolve_edit:
         action.edit = _trim_edit(snap, fix, client)
     return action
+
+
+def safe_trims_for(snap: Snapshot) -> tuple[str, list[Fix], int, float | None]:
+    """The text after every safe trim (what `promptwise check --fix` writes), the trims applied, and
+    the tokens and cost per call they save together."""
+    entry = _entry(snap)
+    if entry.fix_all is None:
+        entry.fix_all = (snap.text, [], 0, None)
+        from ..fixes import apply_safe_trims  # imported on first use, as trim_fixes
+        from ..fixes.apply import UNTOUCHABLE
+
+        before = snap.analysis
+        if before is not None and not any(f.code in UNTOUCHABLE for f in snap.findings()):
+            try:
+                text, after, applied = apply_safe_trims(dataclasses.replace(before, findings=snap.findings()), snap.config)
+                cost = None if before.cost_per_call is None or after.cost_per_call is None else before.cost_per_call - after.cost_per_call
+                entry.fix_all = (text, applied, before.prompt_tokens - after.prompt_tokens, cost)
+            except Exception:  # no fix is better than a broken editor
+                log.exception("safe trims failed for %s", snap.uri)
+    return entry.fix_all
+
+
+def _fix_all_action(snap: Snapshot, client: _Client) -> types.CodeAction | None:
+    text, applied, tokens, cost = safe_trims_for(snap)
+    if not applied:
+        return None
+    from ..fixes.edits import diff_edits, saving_text
+
+    return types.CodeAction(
+        title=f"Apply all safe trims ({saving_text(tokens, cost)})",
+        kind=FIX_ALL,
+        # The edit comes with the action: editors apply source.fixAll on save without resolving it.
+        edit=workspace_edit(snap, diff_edits(snap.text, text), client),
+    )
 
 
 def _fix_key(fix: Fix) -> list[Any]:
