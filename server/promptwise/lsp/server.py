@@ -308,20 +308,17 @@ def _warm_up(delay: float = 1.0) -> threading.Timer:
 
 def start(tcp: str | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="promptwise lsp: %(levelname)s %(message)s")
+    host, _, port = (tcp or "").rpartition(":")
+    if tcp and not port.isdigit():
+        print(f"promptwise lsp: --tcp wants HOST:PORT, got {tcp!r}", file=sys.stderr)
+        return 2
     tune_malloc()
     from ..tokens import CACHE
 
     atexit.register(CACHE.save)  # counts seen this session make the next start instant
     server = create_server()
-    if tcp:
-        host, _, port = tcp.rpartition(":")
-        if not port.isdigit():
-            print(f"promptwise lsp: --tcp wants HOST:PORT, got {tcp!r}", file=sys.stderr)
-            return 2
-        server.start_tcp(host or "127.0.0.1", int(port))
-        return 0
     try:
-        asyncio.run(_serve_stdio(server))
+        asyncio.run(_serve_tcp(server, host or "127.0.0.1", int(port)) if tcp else _serve_stdio(server))
     except (KeyboardInterrupt, SystemExit, BrokenPipeError):
         pass
     finally:
@@ -351,6 +348,32 @@ async def _serve_stdio(server: PromptwiseServer) -> None:
         logger=log,
         error_handler=server.report_server_error,
     )
+
+
+async def _serve_tcp(server: PromptwiseServer, host: str, port: int) -> None:
+    """One client over TCP, for debugging: the same message loop as stdio. Port 0 picks a free port;
+    the address is printed on stderr either way."""
+    finished = asyncio.Event()
+
+    async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        server._stop_event = threading.Event()
+        server.protocol.set_writer(writer)
+        try:
+            await run_async(
+                stop_event=server._stop_event,
+                reader=_InOrder(reader),
+                protocol=server.protocol,
+                logger=log,
+                error_handler=server.report_server_error,
+            )
+        finally:
+            finished.set()
+
+    listener = await asyncio.start_server(connected, host, port, limit=1 << 30)
+    bound = listener.sockets[0].getsockname()
+    print(f"promptwise lsp: listening on {bound[0]}:{bound[1]}", file=sys.stderr, flush=True)
+    async with listener:
+        await finished.wait()
 
 
 class _InOrder:
