@@ -8,6 +8,7 @@ from pathlib import Path
 from hypothesis import given, settings, strategies as st
 
 from promptwise.formats import Format, parse_document, reparse_document
+from promptwise.formats.dotprompt import reparse_dotprompt
 from promptwise.formats.prompty import reparse_prompty
 from promptwise.text import Edit
 
@@ -85,3 +86,69 @@ def test_edits_that_can_change_the_structure_parse_the_whole_file():
     split = text[:new_role_line] + "user:\n" + text[new_role_line:]
     assert reparse_prompty(doc, split, Edit(new_role_line, new_role_line, new_role_line + 6)) is None
     assert len(reparse_document(doc, split, Edit(new_role_line, new_role_line, new_role_line + 6)).messages) == 3
+
+
+# ---- Dotprompt ----
+
+DOTPROMPT_HEAD = """---
+model: openai/gpt-4o
+input:
+  schema:
+    question: string
+    customer?: string
+  default:
+    question: Where is my order? 🎉
+---
+"""
+DOTPROMPT_TAGS = [
+    '{{role "system"}}\n', '{{role "user"}}\n', '{{~role "model"~}}\n', "{{question}} ", "{{customer}} ", "{{missing}} ",
+    "{{> nopartial}}", "{{#if question}}", "{{/if}}", "{{! note }}", "{{!-- long\ncomment --}}", "\\{{escaped}}", "{", "}",
+]
+DOTPROMPT_PIECES = TEXT_PIECES[:3] + ["\n", "\n\n", "  \n", "\r\n", "x", "é"] + DOTPROMPT_TAGS
+# Messages of plain text (where a keystroke is re-parsed alone) and messages with variables and partials
+# (whose findings must move with them).
+dot_messages = st.tuples(
+    st.sampled_from(DOTPROMPT_TAGS[:3]),
+    st.one_of(
+        st.lists(st.sampled_from(DOTPROMPT_PIECES[:9]), min_size=1, max_size=12).map("".join),
+        st.lists(st.sampled_from(DOTPROMPT_PIECES[:9] + ["{{missing}} ", "{{> nopartial}}", "{{question}} "]), min_size=1, max_size=8).map("".join),
+    ),
+)
+dot_bodies = st.tuples(
+    st.lists(st.sampled_from(DOTPROMPT_PIECES), max_size=4).map("".join),
+    st.lists(dot_messages.map("".join), max_size=6).map("".join),
+).map("".join)
+dot_inserts = st.one_of(st.sampled_from(DOTPROMPT_PIECES[:9]), st.sampled_from(DOTPROMPT_PIECES[:9]), st.lists(st.sampled_from(DOTPROMPT_PIECES), max_size=3).map("".join))
+dot_edits = st.lists(st.tuples(st.sampled_from([True, False, False]), st.floats(0, 1), st.integers(0, 12), dot_inserts), min_size=1, max_size=8)
+DOT_PATH = Path("/prompts/support.prompt")
+
+
+@settings(max_examples=300, deadline=None)
+@given(body=dot_bodies, script=dot_edits)
+def test_dotprompt_reparse_equals_a_fresh_parse(body, script):
+    head = DOTPROMPT_HEAD
+    text = head + body
+    doc = parse_document(DOT_PATH, text, Format.DOTPROMPT)
+    for anywhere, frac, length, insert in script:
+        first = 0 if anywhere else min(len(head), len(text))
+        start = first + int(frac * (len(text) - first))
+        end = min(len(text), start + length)
+        new = text[:start] + insert + text[end:]
+        doc = reparse_document(doc, new, Edit(start, end, start + len(insert)))
+        assert snapshot(doc) == snapshot(parse_document(DOT_PATH, new, Format.DOTPROMPT))
+        text = new
+
+
+def test_a_keystroke_in_plain_dotprompt_text_keeps_the_other_messages():
+    sections = "".join(f'{{{{role "system"}}}}\nRule {i}: answer {{{{question}}}} in one line. 🎉\n\n{{{{role "user"}}}}\nPlain text {i}, no tags.\n\n' for i in range(30))
+    text = DOTPROMPT_HEAD + sections + "{{> missing_partial}}\n"
+    doc = parse_document(DOT_PATH, text, Format.DOTPROMPT)
+    at = text.index("Plain text 10") + len("Plain text 10")
+    new = text[:at] + "x" + text[at:]
+    again = reparse_dotprompt(doc, new, Edit(at, at, at + 1))
+    assert again is not None
+    assert all(a is b for a, b in zip(again.messages[:21], doc.messages))
+    assert again.messages[21].content == "Plain text 10x, no tags."
+    assert snapshot(again) == snapshot(parse_document(DOT_PATH, new, Format.DOTPROMPT))
+    in_a_template = text.index("Rule 10:") + len("Rule 10")
+    assert reparse_dotprompt(doc, text[:in_a_template] + "x" + text[in_a_template:], Edit(in_a_template, in_a_template, in_a_template + 1)) is None

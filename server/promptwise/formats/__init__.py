@@ -10,7 +10,7 @@ from typing import Any, Iterable
 
 from ..text import Edit, LineIndex, Span
 from .document import Finding, Format, Include, Message, PromptDocument, Related, Severity, Variable
-from .dotprompt import parse_dotprompt, render_dotprompt
+from .dotprompt import parse_dotprompt, render_dotprompt, reparse_dotprompt
 from .instructions import parse_instructions, parse_plain
 from .prompty import parse_prompty, render_prompty, reparse_prompty
 
@@ -160,11 +160,9 @@ def parse_document(path: Path, text: str, fmt: Format) -> PromptDocument:
 def reparse_document(old: PromptDocument, text: str, edit: Edit) -> PromptDocument:
     """The parse of `text`, a new version of `old`'s text changed by `edit`, reusing what the edit cannot
     have changed (an editor's keystroke in a long file); the same result as parse_document."""
-    if old.format is Format.PROMPTY:
-        doc = reparse_prompty(old, text, edit)
-        if doc is not None:
-            return doc
-    return parse_document(old.path, text, old.format)
+    reparse = {Format.PROMPTY: reparse_prompty, Format.DOTPROMPT: reparse_dotprompt}.get(old.format)
+    doc = reparse(old, text, edit) if reparse is not None else None
+    return doc if doc is not None else parse_document(old.path, text, old.format)
 
 
 def render_document(doc: PromptDocument, values: dict[str, Any]) -> PromptDocument:

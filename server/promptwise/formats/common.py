@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..text import Span
+from ..text import Edit, Span
 from .document import Format, PromptDocument, Severity
 from .frontmatter import parse_frontmatter
 from .schema import PromptwiseSettings, validate_frontmatter
@@ -105,3 +105,27 @@ def rendered_copy(doc: PromptDocument, codes: tuple[str, ...]) -> PromptDocument
 
 def message_span(start: int, end: int) -> Span:
     return Span(start, max(start, end))
+
+
+def edited_message(old: PromptDocument, text: str, edit: Edit) -> tuple[int, int, int] | None:
+    """Where an edit of `old`'s text landed, when it is inside the body of one message after a valid
+    frontmatter: (that message's index, the start of the first edited line, the end of the last edited
+    line in the new `text`). Whole lines, because role lines and standalone tags are recognised by line.
+    None when the edit may reach further (the caller parses the whole file)."""
+    if old.frontmatter_span is None or edit.start <= body_offset(old) or not old.messages:
+        return None  # without a closed frontmatter, text far below can still turn into one
+    if any(p.code == "invalid-frontmatter" for p in old.problems):
+        return None
+    first = old.text.rfind("\n", 0, edit.start) + 1
+    last_old = line_end(old.text, edit.old_end)
+    for i, message in enumerate(old.messages):
+        if message.body.start <= first and last_old <= message.body.end:
+            if len(message.header) and first <= message.header.end:
+                return None  # the role line itself
+            return i, first, line_end(text, edit.new_end)
+    return None
+
+
+def line_end(text: str, offset: int) -> int:
+    end = text.find("\n", offset)
+    return len(text) if end == -1 else end

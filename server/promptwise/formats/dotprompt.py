@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..text import Span
+from ..text import Edit, Span
 from . import handlebars as hb
-from .common import body_offset, first_int, message_span, read_included, rendered_copy, set_model, start_document
+from .common import body_offset, edited_message, first_int, message_span, read_included, rendered_copy, set_model, start_document
 from .document import Format, Include, Message, PromptDocument, Severity, Variable
 from .schema import DotpromptFrontmatter
 
@@ -58,6 +59,38 @@ def render_dotprompt(doc: PromptDocument, values: dict[str, Any]) -> PromptDocum
     samples.update(values)
     _build_messages(out, nodes, body, body_start, samples, optional)
     return out
+
+
+def reparse_dotprompt(old: PromptDocument, text: str, edit: Edit) -> PromptDocument | None:
+    """The document after an edit inside a message of plain text (no `{` or `}` between its role tag and
+    the next), without parsing the Handlebars body again: such a message is its text, stripped.
+
+    None for any other edit (the caller parses the whole file). Same result as parse_dotprompt.
+    """
+    if any(p.code == "template-error" for p in old.problems):
+        return None
+    where = edited_message(old, text, edit)
+    if where is None:
+        return None
+    at, first, last_new = where
+    message = old.messages[at]
+    if not len(message.header):
+        return None  # text before the first role tag: dropped when it is blank
+    body_start, body_end = message.body.start, message.body.end
+    for brace in "{}":  # a tag, an escape or a partial: the template's structure may have changed
+        if text.find(brace, first, last_new) != -1 or old.text.find(brace, body_start, body_end) != -1:
+            return None
+    delta = edit.delta
+    body = Span(body_start, body_end + delta)
+    kept = replace(message, span=message_span(message.span.start, body.end), body=body, content=text[body.start : body.end].strip())
+    later = body_end  # everything from here on moved by delta
+    return replace(
+        old,
+        text=text,
+        messages=old.messages[:at] + [kept] + [m.shifted(delta) for m in old.messages[at + 1 :]],
+        problems=[replace(p, span=p.span.shift(delta)) if p.span.start >= later else p for p in old.problems],
+        _lines=None,
+    )
 
 
 @lru_cache(maxsize=64)

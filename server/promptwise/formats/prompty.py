@@ -15,7 +15,7 @@ import yaml
 
 from ..text import Edit, Span
 from . import handlebars as hb
-from .common import body_offset, first_int, message_span, read_included, rendered_copy, set_model, start_document
+from .common import body_offset, edited_message, first_int, message_span, read_included, rendered_copy, set_model, start_document
 from .document import Finding, Format, Message, PromptDocument, Severity, Variable
 from .schema import PromptyFrontmatter
 
@@ -330,21 +330,11 @@ def reparse_prompty(old: PromptDocument, text: str, edit: Edit) -> PromptDocumen
     None when the edit may change more than that message (the frontmatter, a role line, where a
     message starts or ends): the caller parses the whole file instead. Same result as parse_prompty.
     """
-    body_start = body_offset(old)
-    if old.frontmatter_span is None or edit.start <= body_start or not old.messages:
-        return None  # without a closed frontmatter, text far below can still turn into one
-    if any(p.code == "invalid-frontmatter" for p in old.problems):
+    where = edited_message(old, text, edit)
+    if where is None:
         return None
-    # The edited lines, whole: a role line is recognised line by line.
-    first = old.text.rfind("\n", 0, edit.start) + 1
-    last_old = _line_end(old.text, edit.old_end)
-    at = next((i for i, m in enumerate(old.messages) if m.body.start <= first and last_old <= m.body.end), None)
-    if at is None:
-        return None
+    at, first, last_new = where
     message = old.messages[at]
-    if len(message.header) and first <= message.header.end:
-        return None  # the role line itself
-    last_new = _line_end(text, edit.new_end)
     if _role_lines(text, first, last_new):
         return None  # a new role line splits the message
     delta = edit.delta
@@ -369,11 +359,6 @@ def reparse_prompty(old: PromptDocument, text: str, edit: Edit) -> PromptDocumen
             doc.problems.extend(moved.problems)
     _report_undefined(doc)
     return doc
-
-
-def _line_end(text: str, offset: int) -> int:
-    end = text.find("\n", offset)
-    return len(text) if end == -1 else end
 
 
 def _name_attr(attrs: str | None) -> str | None:
