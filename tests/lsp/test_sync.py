@@ -11,12 +11,12 @@ from lsprotocol import types as t
 
 from promptwise.analysis import Analysis, analyze_text
 from promptwise.config import load_config
-from tests.lsp.conftest import TRIAGE, utf16
+from tests.lsp.conftest import EXAMPLES, TRIAGE, utf16
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 _names = itertools.count()
 
-PIECES = ["a", "Z", " ", "\n", "\n\n", "\r\n", "👩‍💻", "🇯🇵", "🎉", "日本語", "中文", "{{question}}", "system:\n", "user:\n", "\t", "/", "é"]
+PIECES = ["a", "Z", " ", "\n", "\n\n", "\r\n", "👩‍💻", "🇯🇵", "🎉", "日本語", "中文", "{{question}}", "system:\n", "user:\n", "{{role \"user\"}}\n", "\t", "/", "é"]
 
 
 def lsp_position(text: str, offset: int) -> t.Position:
@@ -63,11 +63,18 @@ edits = st.lists(
 )
 
 
+GREETER = (EXAMPLES / "i18n" / "greeter.prompt").read_text(encoding="utf-8")
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-@given(script=edits, long=st.booleans())
-async def test_random_incremental_edits_keep_text_and_counts_in_step(session, script, long):
-    base = TRIAGE + ("\n" + "\n\n".join(f"Policy {i}: escalate 日本語 orders 🎉 after {i} days." for i in range(900)) if long else "")
-    path = session.root / "support" / f"sync-{next(_names)}.prompty"
+@given(script=edits, long=st.booleans(), dotprompt=st.booleans())
+async def test_random_incremental_edits_keep_text_and_counts_in_step(session, script, long, dotprompt):
+    policies = "\n" + "\n\n".join(f"Policy {i}: escalate 日本語 orders 🎉 after {i} days." for i in range(900)) if long else ""
+    if dotprompt:  # a plain-text message (re-parsed alone) between two with variables
+        base = GREETER.replace('{{role "user"}}', '{{role "system"}}' + policies + '\n\n{{role "user"}}', 1)
+    else:
+        base = TRIAGE + policies
+    path = session.root / "support" / f"sync-{next(_names)}.{'prompt' if dotprompt else 'prompty'}"
     uri = session.open(path, base)
     text = base
     for start_frac, length, insert, check in script:
