@@ -339,15 +339,7 @@ async def _serve_stdio(server: PromptwiseServer) -> None:
     except (ValueError, OSError):  # stdin is not a pipe (a file, a terminal): pygls' threaded reader
         await loop.run_in_executor(None, server.start_io)
         return
-    server._stop_event = threading.Event()
-    server.protocol.set_writer(StdoutWriter(sys.stdout.buffer))
-    await run_async(
-        stop_event=server._stop_event,
-        reader=_InOrder(reader),
-        protocol=server.protocol,
-        logger=log,
-        error_handler=server.report_server_error,
-    )
+    await _serve(server, reader, StdoutWriter(sys.stdout.buffer))
 
 
 async def _serve_tcp(server: PromptwiseServer, host: str, port: int) -> None:
@@ -356,16 +348,8 @@ async def _serve_tcp(server: PromptwiseServer, host: str, port: int) -> None:
     finished = asyncio.Event()
 
     async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        server._stop_event = threading.Event()
-        server.protocol.set_writer(writer)
         try:
-            await run_async(
-                stop_event=server._stop_event,
-                reader=_InOrder(reader),
-                protocol=server.protocol,
-                logger=log,
-                error_handler=server.report_server_error,
-            )
+            await _serve(server, reader, writer)
         finally:
             finished.set()
 
@@ -374,6 +358,19 @@ async def _serve_tcp(server: PromptwiseServer, host: str, port: int) -> None:
     print(f"promptwise lsp: listening on {bound[0]}:{bound[1]}", file=sys.stderr, flush=True)
     async with listener:
         await finished.wait()
+
+
+async def _serve(server: PromptwiseServer, reader: asyncio.StreamReader, writer: Any) -> None:
+    """pygls' message loop for one connection, reading messages in order (_InOrder)."""
+    server._stop_event = threading.Event()
+    server.protocol.set_writer(writer)
+    await run_async(
+        stop_event=server._stop_event,
+        reader=_InOrder(reader),
+        protocol=server.protocol,
+        logger=log,
+        error_handler=server.report_server_error,
+    )
 
 
 class _InOrder:
