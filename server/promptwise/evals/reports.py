@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
 from datetime import datetime
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Iterable, Iterator
 from xml.sax.saxutils import escape as xml_escape
 from xml.sax.saxutils import quoteattr as xml_attr
 
+from ..files import write_atomic
 from ..units import money
 from .results import CaseResult, RunResult
 
@@ -53,22 +53,9 @@ def save_run(result: RunResult, root: Path) -> Path:
 
 
 def write_file(target: Path, text: str | Iterable[str]) -> None:
-    """Write text (or chunks of it) to a temporary file beside `target`, then rename it into place."""
+    """Write text (or chunks of it, so a long report is never held whole) atomically, creating its folder."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as handle:
-            if isinstance(text, str):
-                handle.write(text)
-            else:
-                handle.writelines(text)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(target, text.encode("utf-8") if isinstance(text, str) else (chunk.encode("utf-8") for chunk in text))
 
 
 # ---- JUnit XML ----

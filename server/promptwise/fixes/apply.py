@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import codecs
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import files
 from ..analysis import Analysis
 from ..config import LoadedConfig, load_config
 from ..formats import Finding
@@ -71,19 +70,5 @@ def fix_file(path: Path, analysis: Analysis | None, findings: list[Finding], con
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace the file in one step (temporary file in the same folder, then os.replace), keeping its mode."""
-    mode = path.stat().st_mode & 0o7777
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".promptwise-tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Replace the file in one step, synced to disk, keeping its mode."""
+    files.write_atomic(path, data, mode=path.stat().st_mode & 0o7777, durable=True)
