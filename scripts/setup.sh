@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Create .venv and install promptwise with its pinned dependencies (requirements/lock.txt, made on Python 3.11).
-# Other Python versions (3.10+) install the ranges in pyproject.toml instead.
+# Create .venv and install promptwise with its pinned, hash-checked dependencies (requirements/lock.txt, for Python 3.11).
+# Other Python versions (3.10+) install the ranges in pyproject.toml instead, without hashes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -12,10 +12,12 @@ fi
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
   if .venv/bin/python -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))'; then
-    "${pip[@]}" -r requirements/lock.txt
+    # Every file is checked against the lock's sha256 hashes: a tampered or replaced release fails here.
+    "${pip[@]}" --require-hashes -r requirements/lock.txt
+    # The project itself is a separate step: an editable install has no hash to check.
     "${pip[@]}" --no-deps -e .
   else
-    echo "requirements/lock.txt is for Python 3.11; installing the ranges in pyproject.toml" >&2
+    echo "requirements/lock.txt is for Python 3.11; installing the ranges in pyproject.toml (not hash-checked)" >&2
     "${pip[@]}" -e '.[dev,proxy]'
   fi
   echo "$want" > "$stamp"

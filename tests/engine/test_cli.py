@@ -101,7 +101,8 @@ def test_count_stdin_text_and_errors(cli, tmp_path, reference_encoding):
     bad = tmp_path / "bad.json"
     bad.write_text("{nope")
     result = cli("count", str(bad))
-    assert result.code == 2 and "not valid JSON" in result.err
+    # A file that cannot be counted is a finding naming it (exit 1); a path to nothing is a usage error (2).
+    assert result.code == 1 and "bad.json:1:1: error invalid-request not valid JSON" in result.err
     assert cli("count", str(tmp_path / "missing.prompt")).code == 2
 
 

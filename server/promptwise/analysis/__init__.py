@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from ..catalog import Catalog, ModelCard
 from ..config import LoadedConfig, load_config
@@ -298,7 +299,29 @@ def _context_findings(analysis: Analysis) -> list[Finding]:
     ]
 
 
-_PARAGRAPH = re.compile(r"(?:[^\n]*\S[^\n]*(?:\n|$))+")
+def paragraphs(text: str, start: int = 0) -> Iterator[tuple[int, int]]:
+    """(start, end) of each paragraph (a run of lines that are not blank) from `start`, the end before
+    its last newline. One pass over the text: a file of nothing but spaces costs no more than its length."""
+    block_start = block_end = -1
+    pos = start
+    while True:
+        newline = text.find("\n", pos)
+        end = len(text) if newline < 0 else newline
+        if pos == end or text[pos:end].isspace():
+            if block_start >= 0:
+                yield block_start, block_end
+                block_start = -1
+        else:
+            if block_start < 0:
+                block_start = pos
+            block_end = end
+        if newline < 0:
+            break
+        pos = newline + 1
+    if block_start >= 0:
+        yield block_start, block_end
+
+
 _SPACES = re.compile(r"\s+")
 
 
@@ -308,15 +331,15 @@ def duplicated_paragraphs(doc: PromptDocument, tokenizer: Tokenizer, min_chars: 
     first_seen: dict[str, Span] = {}
     findings: list[Finding] = []
     text = doc.text
-    for match in _PARAGRAPH.finditer(text, start):
-        raw = match.group().rstrip("\n")
+    for begin, end in paragraphs(text, start):
+        raw = text[begin:end]
         if len(raw) < min_chars:
             continue
         stripped = raw.strip()
         if _ROLE_ONLY.match(stripped):
             continue
         key = _SPACES.sub(" ", stripped)
-        span = Span(match.start(), match.start() + len(raw))
+        span = Span(begin, end)
         earlier = first_seen.get(key)
         if earlier is None:
             first_seen[key] = span
@@ -352,7 +375,7 @@ def analyze_text(
     big = too_large(text, config.settings.max_file_size)
     if big is not None:
         return [big]
-    doc = parse_document(path, text, fmt)
+    doc = parse_document(path, text, fmt, max_bytes=config.settings.max_file_size)
     return analyze(doc, config, model=model)
 
 

@@ -16,6 +16,8 @@ RULES: dict[str, str] = {
     "invalid-utf8": "The file is not valid UTF-8; bad bytes are counted as replacement characters.",
     "binary-file": "The file is binary and was skipped.",
     "file-too-large": "The file is over max_file_size and was not analyzed.",
-    "unreadable-file": "The file could not be read.",
+    "unreadable-file": "The file could not be read: missing, not a regular file (a FIFO, device or symlink loop), or outside the workspace.",
+    "analysis-failed": "Analyzing the file failed; the reason is given and the other files are still analyzed.",
+    "invalid-request": "A .json chat request body is not valid JSON or not a chat request.",
     "invalid-config": "A promptwise setting is invalid; its default is used instead.",
 }

@@ -12,10 +12,11 @@ from typing import Any, Iterator
 
 from ..analysis import Analysis, analyze_file
 from ..analysis.rules import RULES
-from ..config import LoadedConfig, load_config
+from .. import access
+from ..config import Config, LoadedConfig, find_config_file, load_config
 from ..formats import Finding, Format, Severity, detect_format, glob_match, is_partial
 from ..text import LineIndex, Span
-from . import output
+from . import failures, output
 
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".mypy_cache", ".pytest_cache", ".tox", "dist", "build"}
 
@@ -45,64 +46,157 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="apply safe trims (trailing whitespace, blank-line runs, exact duplicate paragraphs) to the files, "
         "report what changed, then check again",
     )
+    failures.add_debug_arguments(p)
     p.set_defaults(run=run)
 
 
-def discover(paths: list[Path]) -> Iterator[tuple[Path, Format | None, LoadedConfig]]:
-    """Prompt files under the paths; a file named directly is analyzed even if its name is unusual."""
+@dataclass
+class Candidate:
+    """A file `check` found; `problem` says why it is reported instead of analyzed."""
+
+    path: Path
+    format: Format | None
+    config: LoadedConfig
+    problem: str | None = None
+
+
+ConfigProblems = dict[tuple[Path, str], tuple[Path, int, str]]
+
+
+def discover(paths: list[Path], problems: ConfigProblems | None = None) -> Iterator[Candidate]:
+    """Prompt files under the paths; a file named directly is analyzed even if its name is unusual.
+
+    Folders are walked without following symlinked folders (no loops, nothing outside the tree); a
+    FIFO, device, socket, symlink loop or broken link with a prompt's name is reported, never opened.
+    Problems of the configs found on the way go to `problems`.
+    """
+    problems = {} if problems is None else problems
     seen: set[Path] = set()
     for root in paths:
-        if root.is_file():
-            config = load_config(root)
-            fmt = detect_format(root, config.settings.plain_prompts, config.root)
-            if root.resolve() not in seen:
-                seen.add(root.resolve())
-                yield root, fmt or Format.PLAIN, config
+        config = _config(root, problems)
+        if not os.path.isdir(root):
+            why = failures.not_a_regular_file(root)
+            real = _real(root)
+            if why is None and real not in seen:
+                seen.add(real)
+                yield Candidate(root, _detect(root, config) or Format.PLAIN, config, failures.link_outside(root))
+            elif why is not None:
+                yield Candidate(root, _detect(root, config), config, why)
             continue
-        if not root.exists():
-            yield root, None, load_config(Path.cwd())
-            continue
-        for directory, dirnames, filenames in os.walk(root):
+        walk_errors: list[OSError] = []
+        for directory, dirnames, filenames in os.walk(root, onerror=walk_errors.append):
             dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
             folder = Path(directory)
-            config = load_config(folder)
+            config = _config(folder, problems)
             for name in sorted(filenames):
                 path = folder / name
-                fmt = detect_format(path, config.settings.plain_prompts, config.root)
-                if fmt is None or is_partial(path):
+                fmt = _detect(path, config)
+                if fmt is None or is_partial(path) or _excluded(path, config, problems):
                     continue
-                relative = config.relative(path)
-                if relative is not None and any(glob_match(relative, g) for g in config.settings.exclude):
+                why = failures.not_a_regular_file(path)
+                # A file reached twice (a symlink beside its target) is analyzed once; a loop or a
+                # broken link has no target to share, so each is reported under its own name.
+                key = _real(path) if why is None else Path(os.path.abspath(path))
+                if key in seen:
                     continue
-                if path.resolve() in seen:
-                    continue
-                seen.add(path.resolve())
-                yield path, fmt, config
+                seen.add(key)
+                yield Candidate(path, fmt, config, why or failures.link_outside(path))
+            yield from _unlisted(walk_errors, folder, config)
+        yield from _unlisted(walk_errors, root, config)
+
+
+def _unlisted(errors: list[OSError], folder: Path, config: LoadedConfig) -> Iterator[Candidate]:
+    """Folders the walk could not list (permissions, a folder removed meanwhile), each reported once."""
+    for error in errors:
+        where = Path(error.filename) if error.filename else folder
+        yield Candidate(where, None, config, f"cannot list the folder {where}: {error.strerror or error}")
+    errors.clear()
+
+
+def _config(start: Path, problems: ConfigProblems) -> LoadedConfig:
+    """The config for a file or folder; a config that makes loading fail is a problem, and defaults apply."""
+    try:
+        config = load_config(start)
+    except failures.FILE_FAILURES as exc:
+        try:
+            where = find_config_file(start) or start
+        except failures.FILE_FAILURES:
+            where = start
+        failures.log_failure(f"loading the config for {start} failed", exc)
+        message = f"{where.name} could not be loaded: {failures.describe(exc)}; defaults are used"
+        problems.setdefault((where, message), (where, 0, message))
+        return _defaults()
+    for problem in config.problems:
+        problems.setdefault((problem.path, problem.message), (problem.path, problem.line, failures.one_line(problem.message)))
+    return config
+
+
+def _defaults() -> LoadedConfig:
+    return LoadedConfig(Config(), None, [])
+
+
+def _detect(path: Path, config: LoadedConfig) -> Format | None:
+    try:
+        return detect_format(path, config.settings.plain_prompts, config.root)
+    except failures.FILE_FAILURES:
+        # A symlink loop cannot be resolved against the plain_prompts globs: go by the name alone.
+        return detect_format(path)
+
+
+def _excluded(path: Path, config: LoadedConfig, problems: ConfigProblems) -> bool:
+    try:
+        relative = config.relative(path)
+    except failures.FILE_FAILURES:  # a symlink loop: reported as such, not excluded
+        return False
+    if relative is None:
+        return False
+    for pattern in config.settings.exclude:
+        try:
+            if glob_match(relative, pattern):
+                return True
+        except failures.FILE_FAILURES as exc:
+            where = config.path or Path("<settings>")
+            message = f"exclude pattern {pattern!r} is not a valid glob ({failures.describe(exc)}); it is ignored"
+            problems.setdefault((where, message), (where, 0, failures.one_line(message)))
+    return False
+
+
+def _real(path: Path) -> Path:
+    return Path(os.path.realpath(path))
 
 
 def check_paths(paths: list[Path], model: str | None = None) -> tuple[list[FileResult], list[tuple[Path, int, str]]]:
+    """Every file found is one result: analyzed, or reported with why it was not (never an exception)."""
     results: list[FileResult] = []
-    config_problems: dict[tuple[Path, str], tuple[Path, int, str]] = {}
-    for path, fmt, config in discover(paths):
-        for problem in config.problems:
-            config_problems[(problem.path, problem.message)] = (problem.path, problem.line, problem.message)
-        if fmt is None:
-            missing = Finding("unreadable-file", Severity.ERROR, f"{path} does not exist", Span(0, 0))
-            results.append(FileResult(path, None, None, [missing]))
-            continue
-        analysis = analyze_file(path, config, fmt, model)
-        if isinstance(analysis, Analysis):
-            results.append(FileResult(path, fmt, analysis, analysis.findings, analysis.document.lines))
-        else:
-            results.append(FileResult(path, fmt, None, analysis))
+    config_problems: ConfigProblems = {}
+    for item in discover(paths, config_problems):
+        results.append(check_one(item, model))
     return results, list(config_problems.values())
+
+
+def check_one(item: Candidate, model: str | None = None) -> FileResult:
+    if item.problem is not None or item.format is None:
+        reason = item.problem or f"{item.path} does not exist"
+        return FileResult(item.path, item.format, None, [failures.unreadable(reason)])
+    try:
+        analysis = analyze_file(item.path, item.config, item.format, model)
+        if isinstance(analysis, Analysis):
+            return FileResult(item.path, item.format, analysis, analysis.findings, analysis.document.lines)
+        return FileResult(item.path, item.format, None, list(analysis))
+    except failures.FILE_FAILURES as exc:
+        return FileResult(item.path, item.format, None, [failures.failure_finding(exc, item.path)])
 
 
 def run(args: argparse.Namespace) -> int:
     paths = args.paths or [Path(".")]
-    results, config_problems = check_paths(paths, args.model)
-    if getattr(args, "fix", False):
-        results, config_problems = _fix(results, paths, args)
+    # Includes, partials and samples may be read from the folders the user chose, not beyond.
+    access.set_workspace([failures.workspace_root(p) for p in paths])
+    try:
+        results, config_problems = check_paths(paths, args.model)
+        if getattr(args, "fix", False):
+            results, config_problems = _fix(results, paths, args)
+    finally:
+        access.set_workspace(None)
     if args.format == "json":
         print(json.dumps(to_json(results, config_problems), indent=2, ensure_ascii=False))
     elif args.format == "sarif":
@@ -117,13 +211,21 @@ def run(args: argparse.Namespace) -> int:
 
 def _fix(results: list[FileResult], paths: list[Path], args: argparse.Namespace):
     """Write the safe trims, report them (on stderr when stdout carries JSON or SARIF), and check again."""
-    from ..fixes.apply import fix_file
+    from ..fixes.apply import FileFix, fix_file
 
     stream = sys.stdout if args.format == "text" else sys.stderr
-    fixed = [fix_file(r.path, r.analysis, r.findings) for r in results]
+    fixed = []
+    for r in results:
+        try:
+            fixed.append(fix_file(r.path, r.analysis, r.findings))
+        except failures.FILE_FAILURES as exc:
+            failures.log_failure(f"fixing {r.path} failed", exc)
+            skipped = FileFix(r.path)
+            skipped.skipped = f"not fixed: {failures.describe(exc)}"
+            fixed.append(skipped)
     for f in fixed:
         if f.changed or f.skipped:
-            print(f"{output.display_path(f.path)}: {f.describe()}", file=stream)
+            print(f"{output.printable(output.display_path(f.path))}: {f.describe()}", file=stream)
     changed = [f for f in fixed if f.changed]
     saved = sum(f.tokens_saved for f in changed)
     print(f"fixed {len(changed)} file{'s' if len(changed) != 1 else ''}, {saved:,} tokens saved per call\n", file=stream)
@@ -138,16 +240,19 @@ def print_text(results: list[FileResult], config_problems: list[tuple[Path, int,
         a = r.analysis
         counts = _count_findings(r.findings)
         if a is None:
-            rows.append([output.display_path(r.path), r.format.value if r.format else "-", "-", "-", "-", "-", counts])
+            rows.append([output.printable(output.display_path(r.path)), r.format.value if r.format else "-", "-", "-", "-", "-", counts])
             continue
         tokens = output.tokens(a.prompt_tokens) + ("" if a.exact else "~")
         budget = f"{output.percent(a.budget_share)} of {a.budget:,}" if a.budget else "-"
-        rows.append([output.display_path(r.path), r.format.value if r.format else "-", a.model, tokens, output.money(a.cost_per_call), budget, counts])
+        rows.append([output.printable(output.display_path(r.path)), r.format.value if r.format else "-", output.printable(a.model), tokens, output.money(a.cost_per_call), budget, counts])
     if rows:
         print(output.table(["file", "format", "model", "tokens", "cost/call", "budget", "findings"], rows, right=(3, 4)))
         if any(r.analysis is not None and not r.analysis.exact for r in results):
             print("~ estimate: no exact offline tokenizer for that model")
-    lines = [f"{output.display_path(p)}:{line + 1}:1: error invalid-config {msg}" for p, line, msg in config_problems]
+    lines = [
+        f"{output.printable(output.display_path(p))}:{line + 1}:1: error invalid-config {output.message_line(msg)}"
+        for p, line, msg in config_problems
+    ]
     for r in results:
         lines.extend(output.finding_line(r.path, r.lines, f) for f in r.findings)
     if lines:
@@ -173,7 +278,10 @@ def _count_findings(findings: list[Finding]) -> str:
 def _location(r: FileResult, span: Span) -> dict[str, int]:
     if r.lines is None:
         return {"line": 1, "column": 1, "end_line": 1, "end_column": 1}
-    start, end = r.lines.position(span.start), r.lines.position(span.end)
+    try:
+        start, end = r.lines.position(span.start), r.lines.position(span.end)
+    except (IndexError, ValueError):  # a span outside the text: the file start still names the file
+        return {"line": 1, "column": 1, "end_line": 1, "end_column": 1}
     return {"line": start.line + 1, "column": start.character + 1, "end_line": end.line + 1, "end_column": end.character + 1}
 
 
@@ -286,6 +394,7 @@ def to_sarif(results: list[FileResult], config_problems: list[tuple[Path, int, s
 
 def _escape_github(value: str, prop: bool = False) -> str:
     value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    value = output.printable(value)  # no terminal escapes in the workflow log
     if prop:
         value = value.replace(":", "%3A").replace(",", "%2C")
     return value

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from .. import access
 from ..analysis import Analysis, analyze, analyze_file, analyze_text
-from ..config import load_config
-from ..formats import Format, Message, PromptDocument
-from ..text import Span
-from . import output
+from ..config import LoadedConfig, load_config
+from ..formats import Finding, Format, Message, PromptDocument, Severity, too_large
+from ..text import LineIndex, Span
+from . import failures, output
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -25,11 +27,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", help="prompt file, '-' for stdin, or a .json request body")
     p.add_argument("--model", help="model to count and price with (default: the file's, else the config's)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    failures.add_debug_arguments(p)
     p.set_defaults(run=run)
 
 
 class InputError(ValueError):
-    pass
+    """A usage error: the argument names no file."""
+
+
+class Uncountable(Exception):
+    """The file exists but could not be counted; its findings say why."""
+
+    def __init__(self, path: Path, findings: list[Finding]) -> None:
+        super().__init__("; ".join(f.message for f in findings))
+        self.path, self.findings = path, findings
 
 
 def request_document(body: Any, path: Path) -> PromptDocument:
@@ -68,42 +79,80 @@ def request_document(body: Any, path: Path) -> PromptDocument:
 
 def count(file: str, model: str | None) -> Analysis:
     if file == "-":
-        text = sys.stdin.read()
+        config = load_config(Path.cwd())
+        # Bounded like a file: one character more than the limit is enough to report it.
+        text = sys.stdin.read(config.settings.max_file_size + 1)
         stripped = text.lstrip()
-        if stripped.startswith("{"):
+        if stripped.startswith("{") and too_large(text, config.settings.max_file_size) is None:
             try:
                 body = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 body = None
             if isinstance(body, dict) and "messages" in body:
-                return analyze(request_document(body, Path("<stdin>")), load_config(Path.cwd()), model=model)
-        result = analyze_text(Path("stdin.txt"), text, load_config(Path.cwd()), Format.PLAIN, model)
-    else:
-        path = Path(file)
-        if not path.is_file():
-            raise InputError(f"{file}: no such file")
-        config = load_config(path)
-        if path.suffix == ".json":
-            try:
-                body = json.loads(path.read_text(encoding="utf-8"))
-            except (ValueError, UnicodeDecodeError) as exc:
-                raise InputError(f"{file}: not valid JSON: {exc}") from None
-            return analyze(request_document(body, path), config, model=model)
-        from ..formats import detect_format
+                try:
+                    return analyze(request_document(body, Path("<stdin>")), config, model=model)
+                except InputError as exc:
+                    raise Uncountable(Path("<stdin>"), [_problem("invalid-request", str(exc))]) from None
+        result = analyze_text(Path("stdin.txt"), text, config, Format.PLAIN, model)
+        if not isinstance(result, Analysis):
+            raise Uncountable(Path("<stdin>"), list(result))
+        return result
+    path = Path(file)
+    why = failures.not_a_regular_file(path)
+    if why is not None and not os.path.lexists(path):
+        raise InputError(f"{file}: no such file")
+    why = why or failures.link_outside(path)
+    if why is not None:
+        raise Uncountable(path, [failures.unreadable(why)])
+    config = load_config(path)
+    if path.suffix == ".json":
+        return analyze(_request_file(path, config), config, model=model)
+    from ..formats import detect_format
 
-        fmt = detect_format(path, config.settings.plain_prompts, config.root) or Format.PLAIN
-        result = analyze_file(path, config, fmt, model)
+    fmt = detect_format(path, config.settings.plain_prompts, config.root) or Format.PLAIN
+    result = analyze_file(path, config, fmt, model)
     if not isinstance(result, Analysis):
-        raise InputError("; ".join(f.message for f in result))
+        raise Uncountable(path, list(result))
     return result
 
 
+def _request_file(path: Path, config: LoadedConfig) -> PromptDocument:
+    data, why = access.read_bytes(path, config.settings.max_file_size)
+    if data is None:
+        raise Uncountable(path, [failures.unreadable(why or "cannot read the file")])
+    try:
+        body = json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        reason = "it is nested too deeply" if isinstance(exc, RecursionError) else failures.one_line(str(exc))
+        raise Uncountable(path, [_problem("invalid-request", f"not valid JSON: {reason}")]) from None
+    try:
+        return request_document(body, path)
+    except InputError as exc:
+        raise Uncountable(path, [_problem("invalid-request", str(exc))]) from None
+
+
+def _problem(code: str, message: str) -> Finding:
+    return Finding(code, Severity.ERROR, message, Span(0, 0))
+
+
 def run(args: argparse.Namespace) -> int:
+    """Exit 0 when the input was counted (its findings go to stderr), 1 when it could not be, 2 for no such file."""
+    # Imports and samples are read from the project of the file counted (stdin: the current folder).
+    access.set_workspace([Path.cwd() if args.file == "-" else failures.workspace_root(Path(args.file))])
     try:
         a = count(args.file, args.model)
     except InputError as exc:
         print(f"promptwise count: {exc}", file=sys.stderr)
         return 2
+    except Uncountable as exc:
+        return _report_uncountable(exc.path, exc.findings, args.json)
+    except failures.FILE_FAILURES as exc:
+        path = Path("<stdin>") if args.file == "-" else Path(args.file)
+        return _report_uncountable(path, [failures.failure_finding(exc, path)], args.json)
+    finally:
+        access.set_workspace(None)
+    _print_config_problems(Path.cwd() if args.file == "-" else Path(args.file))
+    shown = [f for f in a.findings if f.severity in (Severity.ERROR, Severity.WARNING)]
     if args.json:
         print(
             json.dumps(
@@ -119,15 +168,16 @@ def run(args: argparse.Namespace) -> int:
                     "tools_tokens": a.tools_tokens,
                     "messages": [{"role": m.message.role, "tokens": m.tokens} for m in a.messages],
                     "context_window": a.context_window,
+                    "findings": [_finding_json(a.document.lines, f) for f in shown],
                 }
             )
         )
         return 0
     kind = "exact" if a.exact else "estimate"
-    print(f"{a.prompt_tokens:,} prompt tokens ({kind}, {a.tokenizer.encoding}) on {a.model}")
+    print(f"{a.prompt_tokens:,} prompt tokens ({kind}, {a.tokenizer.encoding}) on {output.printable(a.model)}")
     for m in a.messages:
         label = m.message.role + (f" ({m.message.name})" if m.message.name else "")
-        print(f"  {label:<24}{m.tokens:>10,}")
+        print(f"  {output.printable(label):<24}{m.tokens:>10,}")
     if a.tools_tokens:
         print(f"  {'tool definitions':<24}{a.tools_tokens:>10,}")
     if a.reply_priming:
@@ -136,7 +186,38 @@ def run(args: argparse.Namespace) -> int:
         f"input {output.money(a.input_cost)}; per call {output.money(a.cost_per_call)} "
         f"with {a.expected_output_tokens:,} output tokens"
     )
-    for f in a.findings:
-        if f.code == "unknown-model":
-            print(f"warning: {f.message}", file=sys.stderr)
+    for f in shown:
+        print(output.finding_line(a.document.path, a.document.lines, f), file=sys.stderr)
     return 0
+
+
+def _print_config_problems(start: Path) -> None:
+    """A bad setting in the config that applied: its default was used, and the user is told so."""
+    try:
+        problems = load_config(start).problems
+    except failures.FILE_FAILURES:
+        return
+    for p in problems:
+        print(f"{output.printable(output.display_path(p.path))}:{p.line + 1}:1: error invalid-config {output.message_line(p.message)}", file=sys.stderr)
+
+
+def _report_uncountable(path: Path, findings: list[Finding], as_json: bool) -> int:
+    """A file that could not be counted: its findings, naming it; exit status 1."""
+    if as_json:
+        entries = [_finding_json(None, f) for f in findings]
+        print(json.dumps({"path": output.display_path(path), "counted": False, "findings": entries}))
+    else:
+        for f in findings:
+            print(output.finding_line(path, None, f), file=sys.stderr)
+    return 1
+
+
+def _finding_json(lines: LineIndex | None, f: Finding) -> dict[str, Any]:
+    line = column = 1
+    if lines is not None:
+        try:
+            pos = lines.position(f.span.start)
+            line, column = pos.line + 1, pos.character + 1
+        except (IndexError, ValueError):
+            pass
+    return {"code": f.code, "severity": f.severity.value, "message": f.message, "line": line, "column": column}

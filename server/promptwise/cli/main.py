@@ -7,6 +7,7 @@ import importlib
 import sys
 
 from .. import __version__
+from . import failures
 
 # Subcommand -> (module, one-line help). Only the module of the command being run is imported,
 # so `check` does not pay for the language server's or the eval runner's imports.
@@ -27,6 +28,7 @@ def build_parser(argv: list[str]) -> argparse.ArgumentParser:
         description="Token counts, costs, budgets and evals for LLM prompt files.",
     )
     parser.add_argument("--version", action="version", version=f"promptwise {__version__}")
+    failures.add_debug_arguments(parser, prefix="global_")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     chosen = next((a for a in argv if not a.startswith("-")), None)
     for name, (module, help_text) in COMMANDS.items():
@@ -44,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
+    log = getattr(args, "debug_log", None) or args.global_debug_log
+    try:
+        failures.set_debug(bool(getattr(args, "debug", False) or args.global_debug), log)
+    except OSError as exc:
+        print(f"promptwise: cannot open the debug log {log}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:
@@ -51,7 +59,20 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except failures.FILE_FAILURES as exc:
+        # Each file's failure is already a finding; this is a failure of the run itself.
+        failures.log_failure(f"promptwise {args.command} failed", exc)
+        print(f"promptwise {args.command}: internal error: {failures.describe(exc)}{failures.debug_hint()}", file=sys.stderr)
+        return 2
     finally:
+        _save_cache()
+        failures.set_debug(False)
+
+
+def _save_cache() -> None:
+    try:
         from ..tokens import CACHE
 
         CACHE.save()
+    except failures.FILE_FAILURES as exc:  # a full disk must not turn a finished run into a traceback
+        failures.log_failure("saving the token cache failed", exc)

@@ -10,7 +10,7 @@ from ..catalog import CAPABILITIES, Catalog, ModelCard
 from ..config import load_config
 from ..analysis import catalog_for
 from pathlib import Path
-from . import output
+from . import failures, output
 
 SUPPORTS = ("tools", "vision", "json", "reasoning")
 
@@ -28,6 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cheaper-than", metavar="MODEL", help="blended price below this model's")
     p.add_argument("--limit", type=int, default=0, help="show at most N models")
     p.add_argument("--json", action="store_true", help="print JSON")
+    failures.add_debug_arguments(p)
     p.set_defaults(run=run)
 
 

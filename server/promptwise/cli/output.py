@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -45,14 +46,32 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
+# Terminal escapes, other control characters and bidirectional overrides: a repository's file names
+# and text must not rewrite the user's terminal or make a finding line read as something else.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAKS = re.compile(r"[\t\r\n]+")
+
+
+def printable(text: str) -> str:
+    """`text` with every unprintable character shown as an escape (`\\x1b`)."""
+    return _UNPRINTABLE.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256 else f"\\u{ord(m.group()):04x}", text)
+
+
+def message_line(text: str) -> str:
+    """A message on one printable line."""
+    return printable(_LINE_BREAKS.sub(" ", text))
+
+
 def finding_line(path: Path, lines: LineIndex | None, finding: Finding) -> str:
     """`path:line:col: severity code message`, with a one-based line and a UTF-16 column like editors show."""
+    line, col = 1, 1
     if lines is not None:
-        pos = lines.position(finding.span.start)
-        line, col = pos.line + 1, pos.character + 1
-    else:
-        line, col = 1, 1
-    return f"{display_path(path)}:{line}:{col}: {finding.severity.value} {finding.code} {finding.message}"
+        try:
+            pos = lines.position(finding.span.start)
+            line, col = pos.line + 1, pos.character + 1
+        except (IndexError, ValueError):  # a span outside the text: the file start still names the file
+            pass
+    return f"{printable(display_path(path))}:{line}:{col}: {finding.severity.value} {finding.code} {message_line(finding.message)}"
 
 
 def use_color(stream=sys.stdout) -> bool:

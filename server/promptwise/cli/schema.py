@@ -12,6 +12,7 @@ from ..config import Config
 from ..evals.results import RunResult
 from ..evals.suite import Suite
 from ..formats.schema import DotpromptFrontmatter, InstructionsFrontmatter, PromptyFrontmatter
+from . import failures
 
 SCHEMAS: dict[str, tuple[type, str]] = {
     "promptwise.config.schema.json": (Config, "promptwise settings (promptwise.toml, or [tool.promptwise] in pyproject.toml)"),
@@ -37,6 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="Generate the JSON Schemas in schemas/ from promptwise's pydantic models.")
     p.add_argument("--out", type=Path, default=Path("schemas"), help="folder to write (default: schemas)")
     p.add_argument("--check", action="store_true", help="exit 1 if the files differ from the models instead of writing")
+    failures.add_debug_arguments(p)
     p.set_defaults(run=run)
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
+from .. import access
 from ..analysis import Analysis, analyze_file
 from ..config import load_config
 from ..fixes.models import CAPABILITY_NAMES, DEFAULT_LIMIT, Suggestions, suggest_models
-from . import output
+from . import failures, output
 
 _SHOWN_EXCLUSIONS = 5
 
@@ -26,19 +28,31 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", type=Path, help="prompt file")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--limit", type=int, default=DEFAULT_LIMIT, metavar="N", help=f"at most N candidates (default {DEFAULT_LIMIT})")
+    failures.add_debug_arguments(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     path: Path = args.file
-    if not path.is_file():
+    if not os.path.lexists(path) or os.path.isdir(path):
         print(f"promptwise suggest: {path} is not a file", file=sys.stderr)
         return 2
     if args.limit < 1:
         print("promptwise suggest: --limit must be at least 1", file=sys.stderr)
         return 2
-    config = load_config(path)
-    analysis = analyze_file(path, config)
+    why = failures.not_a_regular_file(path) or failures.link_outside(path)
+    if why is not None:
+        print(output.finding_line(path, None, failures.unreadable(why)), file=sys.stderr)
+        return 2
+    access.set_workspace([failures.workspace_root(path)])
+    try:
+        config = load_config(path)
+        analysis = analyze_file(path, config)
+    except failures.FILE_FAILURES as exc:
+        print(output.finding_line(path, None, failures.failure_finding(exc, path)), file=sys.stderr)
+        return 2
+    finally:
+        access.set_workspace(None)
     if not isinstance(analysis, Analysis):
         for finding in analysis:
             print(output.finding_line(path, None, finding), file=sys.stderr)
