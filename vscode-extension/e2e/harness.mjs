@@ -115,9 +115,10 @@ async function waitForHttp(url, timeoutMs, handle) {
 
 /**
  * A fresh code-server: its own user-data, extensions and config dirs under `root`, the .vsix installed,
- * the given user settings, listening on a free loopback port.
+ * the given user settings (and machine settings), listening on a free loopback port. Workspace trust is off (every folder trusted)
+ * unless `workspaceTrust` is true.
  */
-export async function startCodeServer({ node, entry, vsix, folder, root, settings, env = {} }) {
+export async function startCodeServer({ node, entry, vsix, folder, root, settings, machineSettings, env = {}, workspaceTrust = false }) {
   const userData = path.join(root, "user-data");
   const extensions = path.join(root, "extensions");
   const xdg = path.join(root, "xdg");
@@ -125,6 +126,11 @@ export async function startCodeServer({ node, entry, vsix, folder, root, setting
   fs.mkdirSync(extensions, { recursive: true });
   fs.mkdirSync(xdg, { recursive: true });
   fs.writeFileSync(path.join(userData, "User", "settings.json"), JSON.stringify(settings, null, 2));
+  if (machineSettings) {
+    // code-server's remote (machine) settings: where machine-scoped settings are read in its windows.
+    fs.mkdirSync(path.join(userData, "Machine"), { recursive: true });
+    fs.writeFileSync(path.join(userData, "Machine", "settings.json"), JSON.stringify(machineSettings, null, 2));
+  }
   const baseEnv = {
     ...process.env,
     XDG_CONFIG_HOME: path.join(xdg, "config"),
@@ -149,7 +155,7 @@ export async function startCodeServer({ node, entry, vsix, folder, root, setting
       `127.0.0.1:${port}`,
       "--disable-telemetry",
       "--disable-update-check",
-      "--disable-workspace-trust",
+      ...(workspaceTrust ? [] : ["--disable-workspace-trust"]),
       "--disable-getting-started-override",
       ...common,
       folder,

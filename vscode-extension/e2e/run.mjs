@@ -3,16 +3,42 @@
 // Expected numbers come from the promptwise CLI run on the same files (`count --json`, `check --format json`).
 // Steps that need a server feature that is not there yet report SKIPPED with the reason, never a silent pass.
 //
-// Usage: node e2e/run.mjs [--vsix FILE] [--keep] [--update-screenshot]
+// The folder opened carries a json.py and a promptwise/__init__.py that would write a marker file if Python imported
+// them; a second session opens such a folder in Restricted Mode and then trusts it (trust.mjs).
+//
+// Usage: node e2e/run.mjs [--vsix FILE] [--keep] [--update-screenshot] [--only trusted|restricted]
 // Needs PROMPTWISE_NODE24 and PROMPTWISE_CODE_SERVER (from scripts/e2e-setup.sh) and the repo's .venv.
 
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { launchBrowser, startCodeServer, startProcess, stopAll, tempDir } from "./harness.mjs";
+import { checkNothingRan, plantHostileFiles, restrictedRun, startedOutside } from "./trust.mjs";
+import {
+  Skip,
+  clearNotifications,
+  cliIn,
+  closeAllEditors,
+  editorText,
+  gotoLine,
+  log,
+  notificationMatching,
+  openFile,
+  promptwiseLog,
+  python,
+  results,
+  runCommand,
+  screenshot,
+  serverOffers,
+  setSession,
+  squash,
+  statusItem,
+  statusText,
+  step,
+  waitFor,
+} from "./workbench.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const extRoot = path.resolve(here, "..");
@@ -25,193 +51,16 @@ const keep = argv.includes("--keep");
 const updateScreenshot = argv.includes("--update-screenshot") || process.env.PROMPTWISE_UPDATE_SCREENSHOT === "1";
 const version = JSON.parse(fs.readFileSync(path.join(extRoot, "package.json"), "utf8")).version;
 const vsix = path.resolve(argv.includes("--vsix") ? argv[argv.indexOf("--vsix") + 1] : path.join(extRoot, `promptwise-${version}.vsix`));
-const python = path.join(repo, ".venv", "bin", "python");
-const promptwise = path.join(repo, ".venv", "bin", "promptwise");
+const only = argv.includes("--only") ? argv[argv.indexOf("--only") + 1] : undefined;
 const shots = path.join(here, "screenshots");
 const OVER_BUDGET = ".github/instructions/over-budget.instructions.md";
 
-const results = [];
 let page;
 let root;
 let folder;
 let userData;
-
-function log(message) {
-  console.log(`[e2e] ${message}`);
-}
-
-class Skip extends Error {}
-
-async function step(name, fn) {
-  const started = Date.now();
-  try {
-    await fn();
-    results.push({ name, status: "passed" });
-    log(`PASSED  ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  } catch (err) {
-    if (err instanceof Skip) {
-      results.push({ name, status: "skipped", detail: err.message });
-      log(`SKIPPED ${name}: ${err.message}`);
-      return;
-    }
-    results.push({ name, status: "failed", detail: err.stack || String(err) });
-    log(`FAILED  ${name}: ${err.message}`);
-    await screenshot(`failed-${name.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}`).catch(() => undefined);
-  }
-}
-
-async function screenshot(name) {
-  if (!page) return undefined;
-  fs.mkdirSync(shots, { recursive: true });
-  const file = path.join(shots, `${name}.png`);
-  await page.screenshot({ path: file });
-  return file;
-}
-
-function cli(args) {
-  return execFileSync(promptwise, args, { cwd: folder, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-}
-
-function checkJson(file) {
-  let out;
-  try {
-    out = cli(["check", file, "--format", "json"]);
-  } catch (err) {
-    out = err.stdout; // exit 1 when the file has an error finding
-  }
-  const data = JSON.parse(out);
-  const entry = data.files.find((f) => path.resolve(folder, f.path) === path.resolve(folder, file));
-  if (!entry) throw new Error(`promptwise check gave no entry for ${file}`);
-  return entry;
-}
-
-function countJson(file) {
-  return JSON.parse(cli(["count", file, "--json"]));
-}
-
-const squash = (s) => (s || "").replace(/\u00a0/g, " ").replace(/\s+/g, " ");
-
-async function waitFor(what, fn, timeoutMs = 30_000, intervalMs = 250) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      last = await fn();
-      if (last) return last;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(intervalMs);
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last instanceof Error ? ` (${last.message})` : ""}`);
-}
-
-// ---- driving the workbench ----
-
-/** Open a quick input (F1, Ctrl+P, Ctrl+G), type, wait for the row, accept. Retries the opener if focus was elsewhere. */
-async function quickInput(opener, text, rowMatch, { opensAnother = false } = {}) {
-  const input = page.locator(".quick-input-widget .quick-input-box input");
-  for (let attempt = 1; ; attempt++) {
-    await page.keyboard.press(opener);
-    try {
-      await input.waitFor({ state: "visible", timeout: 5_000 });
-      break;
-    } catch (err) {
-      if (attempt >= 3) throw err;
-      // A hover or notification can hold the keyboard: park the mouse and let Escape close it.
-      await page.mouse.move(100, 750);
-      await page.keyboard.press("Escape");
-    }
-  }
-  await input.type(text, { delay: 5 });
-  if (rowMatch) {
-    const row = page.locator(".quick-input-widget .monaco-list-row", { hasText: rowMatch }).first();
-    await row.waitFor({ state: "visible", timeout: 15_000 });
-  }
-  await sleep(150); // the list settles after the last keystroke
-  await page.keyboard.press("Enter");
-  // A command that shows a quick pick of its own reuses the widget: the caller waits for that one.
-  if (!opensAnother) await input.waitFor({ state: "hidden", timeout: 10_000 });
-}
-
-async function runCommand(title, options) {
-  await quickInput("F1", title, title, options);
-}
-
-async function openFile(relPath) {
-  const name = path.basename(relPath);
-  const tab = page.locator(`.tabs-container .tab.active[aria-label*="${name}"]`);
-  for (let attempt = 1; ; attempt++) {
-    await quickInput("Control+P", relPath, name);
-    try {
-      await tab.waitFor({ timeout: 10_000 });
-      break;
-    } catch (err) {
-      if (attempt >= 2) throw err;
-    }
-  }
-  await page.locator(".editor-instance .monaco-editor").first().waitFor({ timeout: 10_000 });
-}
-
-async function closeAllEditors() {
-  await runCommand("View: Close All Editors");
-  await waitFor("every editor to close", async () => (await page.locator(".tabs-container .tab").count()) === 0, 10_000);
-}
-
-async function gotoLine(line, column = 1) {
-  await quickInput("Control+G", `${line}:${column}`);
-  await sleep(300);
-}
-
-async function editorText() {
-  return squash(await page.locator(".editor-instance .view-lines").first().textContent());
-}
-
-async function notificationMatching(regex, timeoutMs = 30_000) {
-  return waitFor(
-    `a notification matching ${regex}`,
-    async () => {
-      const texts = await page.locator(".notifications-toasts .notification-list-item-message").allTextContents();
-      return texts.map(squash).find((t) => regex.test(t));
-    },
-    timeoutMs,
-  );
-}
-
-async function clearNotifications() {
-  await runCommand("Notifications: Clear All Notifications").catch(() => undefined);
-  await sleep(200);
-}
-
-function statusItem() {
-  return page.locator('.statusbar-item[id$="promptwise.tokens"]');
-}
-
-async function statusText() {
-  return squash(await statusItem().getAttribute("aria-label"));
-}
-
-function promptwiseLog() {
-  const found = [];
-  const walk = (dir) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(p);
-      else if (entry.name === "promptwise.log") found.push(p);
-    }
-  };
-  walk(path.join(userData, "logs"));
-  return found.map((f) => fs.readFileSync(f, "utf8")).join("\n");
-}
-
-function serverOffers() {
-  const lines = promptwiseLog().split("\n").filter((l) => l.includes("server offers:"));
-  const line = lines[lines.length - 1];
-  if (!line) return undefined;
-  const features = (/features: ([^;]*)/.exec(line)?.[1] ?? "").split(", ").filter(Boolean);
-  const commands = (/commands: (.*)$/.exec(line)?.[1] ?? "").split(", ").filter((c) => c && c !== "none");
-  return { features, commands, count: lines.length };
-}
+let checkJson;
+let countJson;
 
 async function quickFix(titleMatch) {
   const rows = page.locator(".action-widget .monaco-list-row");
@@ -252,31 +101,9 @@ async function saveAndWaitForChange(file, before) {
 
 // ---- the test ----
 
-async function main() {
-  for (const [what, file] of [
-    ["the packaged extension (run scripts/test.sh, or npm run package)", vsix],
-    ["the repo's .venv (run bash scripts/setup.sh)", python],
-    ["Node 24 (run scripts/e2e-setup.sh)", process.env.PROMPTWISE_NODE24 || ""],
-    ["code-server (run scripts/e2e-setup.sh)", process.env.PROMPTWISE_CODE_SERVER || ""],
-  ]) {
-    if (!file || !fs.existsSync(file)) throw new Error(`missing ${what}: ${file || "(not set)"}`);
-  }
-  fs.rmSync(shots, { recursive: true, force: true });
-  root = tempDir("promptwise-e2e-");
-  folder = path.join(root, "examples");
-  fs.cpSync(path.join(repo, "examples"), folder, { recursive: true });
-  // A file over its budget that the safe trims can bring under it: the onboarding notes (duplicated paragraphs)
-  // with a budget between their size with and without the duplicates. The [budgets] table is last in the file.
-  fs.copyFileSync(path.join(folder, ".github/instructions/onboarding.instructions.md"), path.join(folder, OVER_BUDGET));
-  fs.appendFileSync(path.join(folder, "promptwise.toml"), `\n"${OVER_BUDGET}" = 500\n`);
-  log(`workspace ${folder}`);
-
-  const contract = "legal/contract-review.prompty";
-  const contractCount = countJson(contract);
-  const contractCheck = checkJson(contract);
-  const total = contractCount.prompt_tokens;
-
-  const settings = {
+/** User settings of both sessions: a quiet workbench, hints on, the repository's .venv as the interpreter. */
+function workbenchSettings() {
+  return {
     "promptwise.interpreter": [python],
     "workbench.startupEditor": "none",
     "workbench.colorTheme": "Default Dark Modern",
@@ -295,14 +122,58 @@ async function main() {
     "window.restoreWindows": "none",
     "remote.autoForwardPorts": false,
   };
+}
+
+async function main() {
+  for (const [what, file] of [
+    ["the packaged extension (run scripts/test.sh, or npm run package)", vsix],
+    ["the repo's .venv (run bash scripts/setup.sh)", python],
+    ["Node 24 (run scripts/e2e-setup.sh)", process.env.PROMPTWISE_NODE24 || ""],
+    ["code-server (run scripts/e2e-setup.sh)", process.env.PROMPTWISE_CODE_SERVER || ""],
+  ]) {
+    if (!file || !fs.existsSync(file)) throw new Error(`missing ${what}: ${file || "(not set)"}`);
+  }
+  fs.rmSync(shots, { recursive: true, force: true });
+  root = tempDir("promptwise-e2e-");
+  if (only !== "restricted") await trustedRun();
+  if (only !== "trusted") {
+    await restrictedRun({ vsix, root: path.join(root, "restricted"), repo, settings: workbenchSettings(), shots });
+  }
+}
+
+/** The whole editor experience in a trusted folder (workspace trust off), which also carries modules that must not run. */
+async function trustedRun() {
+  const sessionRoot = path.join(root, "trusted");
+  folder = path.join(sessionRoot, "examples");
+  fs.cpSync(path.join(repo, "examples"), folder, { recursive: true });
+  ({ checkJson, countJson } = cliIn(folder));
+  // A file over its budget that the safe trims can bring under it: the onboarding notes (duplicated paragraphs)
+  // with a budget between their size with and without the duplicates. The [budgets] table is last in the file.
+  fs.copyFileSync(path.join(folder, ".github/instructions/onboarding.instructions.md"), path.join(folder, OVER_BUDGET));
+  fs.appendFileSync(path.join(folder, "promptwise.toml"), `\n"${OVER_BUDGET}" = 500\n`);
+  const marker = plantHostileFiles(folder, path.join(sessionRoot, "marker"));
+  log(`workspace ${folder}`);
+
+  const contract = "legal/contract-review.prompty";
+  const contractCount = countJson(contract);
+  const contractCheck = checkJson(contract);
+  const total = contractCount.prompt_tokens;
+
+  // Where eval calls go is the user's decision: the fake model server's address is a user setting, never the folder's.
+  const fake = startProcess(python, [path.join(repo, "tests/evals/fake_server.py"), "--lifetime", "1800"], { cwd: repo });
+  const fakeUrl = await waitFor("the fake model server's address", async () => /listening (http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(fake.output)?.[1], 20_000);
+  const settings = workbenchSettings();
+  // Machine-scoped, so a folder cannot set it; in code-server (a remote window) such settings live in the machine's file.
+  const machineSettings = { "promptwise.evals.apiBase": fakeUrl };
 
   const cs = await startCodeServer({
     node: process.env.PROMPTWISE_NODE24,
     entry: process.env.PROMPTWISE_CODE_SERVER,
     vsix,
     folder,
-    root,
+    root: sessionRoot,
     settings,
+    machineSettings,
   });
   userData = cs.userData;
   log(`code-server on ${cs.url}`);
@@ -311,6 +182,7 @@ async function main() {
   const browser = await launchBrowser();
   try {
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    setSession({ page, userData, shots });
     await page.goto(`${cs.url}/?folder=${encodeURIComponent(folder)}`);
     await page.locator(".monaco-workbench").waitFor({ timeout: 90_000 });
     await page.locator(".explorer-folders-view, .explorer-viewlet").first().waitFor({ timeout: 60_000 });
@@ -323,6 +195,8 @@ async function main() {
         throw new Error(`the log does not name the configured interpreter:\n${text}`);
       }
       log(`server offers features [${offers.features.join(", ")}], commands [${offers.commands.join(", ")}]`);
+      startedOutside(text, folder);
+      if (!text.includes(`user settings: eval calls go to ${fakeUrl}`)) throw new Error(`the user's eval host did not reach the server:\n${text}`);
     });
     const offers = serverOffers() ?? { features: [], commands: [] };
 
@@ -502,10 +376,6 @@ async function main() {
 
     await step("Run Evals, Run Eval Case and Find Cheapest Passing Model run against the local model server and show results", async () => {
       if (!offers.commands.includes("promptwise.runEvals")) throw new Skip("the server does not offer promptwise.runEvals yet");
-      const fake = startProcess(python, [path.join(repo, "tests/evals/fake_server.py"), "--lifetime", "600"], { cwd: repo });
-      const url = await waitFor("the fake model server's address", async () => /listening (http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(fake.output)?.[1], 20_000);
-      const toml = path.join(folder, "promptwise.toml");
-      fs.appendFileSync(toml, `\n[evals]\napi_base = "${url}"\n`);
       const prompt = "support/triage.prompty";
       await openFile(prompt);
       await clearNotifications();
@@ -537,6 +407,17 @@ async function main() {
       if (progress.most !== 1) throw new Error(`${progress.most} progress notifications at once, not 1: ${progress.texts.join(" | ")}`);
       if (!progress.texts.some((t) => /^promptwise: running evals for triage\.prompty: .*\d+\/\d+ cases/.test(t))) {
         throw new Error(`the progress notification never showed the server's case count: ${progress.texts.join(" | ")}`);
+      }
+      // The destinations the server shows before the run: all the user's fake server, from the user setting.
+      const destinations = progress.texts.find((t) => t.includes("calls go to"));
+      if (destinations) {
+        const fakeHost = new URL(fakeUrl).host;
+        const hosts = [...destinations.matchAll(/-> (\S+) \[/g)].map((m) => m[1]);
+        if (hosts.length === 0 || hosts.some((h) => !h.includes(fakeHost))) {
+          throw new Error(`eval calls would not all go to the user's promptwise.evals.apiBase (${fakeHost}): ${destinations}`);
+        }
+      } else {
+        log("the server did not show where the calls go before the run");
       }
       await clearNotifications();
       await runCommand("Promptwise: Open Last Eval Report");
@@ -594,8 +475,15 @@ async function main() {
       fs.rmSync(file);
       await clearNotifications();
     });
+
+    await step("the folder's json.py, promptwise/__init__.py and sitecustomize.py never ran (trusted folder)", async () => {
+      checkNothingRan(marker);
+    });
   } finally {
     await browser.close().catch(() => undefined);
+    // One session at a time on a small machine.
+    await cs.handle.stop();
+    await fake.stop();
   }
 }
 

@@ -5,7 +5,7 @@ import * as vscode from "vscode";
 import { breakdownHtml, breakdownTitle } from "./breakdown";
 import { caseChoices, cheapestEdit, cheapestMessage, summarizeEvalRun } from "./evals";
 import { ProgressFeed } from "./progress";
-import { PromptwiseServer } from "./server";
+import { PromptwiseServer, showRestricted } from "./server";
 import { countMessage } from "./status";
 
 export const SERVER = {
@@ -76,6 +76,14 @@ export class Commands {
       return undefined;
     }
     return { editor, uri: client.code2ProtocolConverter.asUri(editor.document.uri) };
+  }
+
+  /** True (and the reason shown) in Restricted Mode, where nothing that calls a model runs. */
+  private restricted(): boolean {
+    if (vscode.workspace.isTrusted) return false;
+    this.output.info("an eval command was refused: the folder is in Restricted Mode");
+    void showRestricted();
+    return true;
   }
 
   /** False (and a message naming the command) when the running server does not offer it, e.g. an older promptwise. */
@@ -158,6 +166,7 @@ export class Commands {
   }
 
   private async runEvals(): Promise<void> {
+    if (this.restricted()) return;
     const active = this.activePrompt();
     if (!active || !this.offers(SERVER.runEvals)) return;
     const name = path.basename(active.editor.document.fileName);
@@ -165,6 +174,7 @@ export class Commands {
   }
 
   private async runEvalCase(): Promise<void> {
+    if (this.restricted()) return;
     const active = this.activePrompt();
     if (!active || !this.offers(SERVER.runEvalCase)) return;
     const choices = this.server.serverCommands().includes(SERVER.listEvalCases)
@@ -188,6 +198,7 @@ export class Commands {
   }
 
   private async findCheapestModel(): Promise<void> {
+    if (this.restricted()) return;
     const active = this.activePrompt();
     if (!active || !this.offers(SERVER.findCheapestModel)) return;
     const result = await this.withServerProgress("promptwise: finding the cheapest passing model", SERVER.findCheapestModel, { uri: active.uri });

@@ -5,13 +5,14 @@ import { Commands } from "./commands";
 import { onPythonEnvironmentChange } from "./python";
 import { PromptwiseServer } from "./server";
 import { needsRestart } from "./settings";
+import { settingIsEmpty } from "./trust";
 import { TokenStatusBar } from "./statusBar";
 
 let server: PromptwiseServer | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel("promptwise", { log: true });
-  server = new PromptwiseServer(output);
+  server = new PromptwiseServer(output, context.extensionPath);
   const statusBar = new TokenStatusBar(server);
   const commands = new Commands(server, context, output);
   context.subscriptions.push(output, server, statusBar, ...commands.register());
@@ -27,9 +28,17 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
   );
+  // Restricted Mode started the server without evals and with the user's interpreter only: start it again trusted.
+  context.subscriptions.push(
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      output.info("the folder is now trusted: restarting the server");
+      void server?.restart();
+    }),
+  );
   const pythonWatch = await onPythonEnvironmentChange(() => {
     const setting = vscode.workspace.getConfiguration("promptwise").get("interpreter");
-    if (!setting || (Array.isArray(setting) && setting.length === 0)) {
+    // In Restricted Mode the Python extension's environment is not used, so its change changes nothing.
+    if (vscode.workspace.isTrusted && settingIsEmpty(setting)) {
       output.info("the Python extension's environment changed: restarting the server");
       void server?.restart();
     }

@@ -65,8 +65,19 @@ export function describeChoice(choice: InterpreterChoice): string {
   }
 }
 
-export function serverArgs(choice: InterpreterChoice): string[] {
-  return [...choice.args, "-m", "promptwise", "lsp"];
+/**
+ * `[...setting args, flags, -u, -m, promptwise, lsp]`: `-I` when the probe found promptwise in isolated mode, else
+ * `-P` where Python has it (3.11+), so the working folder is never on sys.path. `-u` because `-I` ignores PYTHONUNBUFFERED.
+ */
+export function serverArgs(choice: InterpreterChoice, launch: { isolated: boolean; python?: string }): string[] {
+  const flags = launch.isolated ? ["-I"] : safePathFlag(launch.python) ? ["-P"] : [];
+  return [...choice.args, ...flags, "-u", "-m", "promptwise", "lsp"];
+}
+
+/** `-P` exists from Python 3.11. */
+export function safePathFlag(python: string | undefined): boolean {
+  const [major, minor] = (python ?? "").split(".").map((n) => Number.parseInt(n, 10));
+  return major > 3 || (major === 3 && minor >= 11);
 }
 
 /** A Python 2/3-safe script that reports the interpreter's version and whether promptwise and its server deps import. */
@@ -82,8 +93,9 @@ export const PROBE_SCRIPT = [
   "print(json.dumps(out))",
 ].join("\n");
 
-export function probeArgs(choice: InterpreterChoice): string[] {
-  return [...choice.args, "-c", PROBE_SCRIPT];
+/** The probe's arguments; `isolated` adds `-I`, the mode the server is started in when promptwise imports that way. */
+export function probeArgs(choice: InterpreterChoice, isolated: boolean): string[] {
+  return [...choice.args, ...(isolated ? ["-I"] : []), "-c", PROBE_SCRIPT];
 }
 
 export interface ProbeOutcome {

@@ -1,6 +1,5 @@
 // Starts, checks, restarts and stops the promptwise language server: the only place that spawns Python.
 
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import * as os from "node:os";
 import * as vscode from "vscode";
@@ -15,24 +14,17 @@ import {
   State,
   WorkDoneProgress,
 } from "vscode-languageclient/node";
-import {
-  InterpreterChoice,
-  Probe,
-  ProbeOutcome,
-  chooseInterpreter,
-  classifyProbe,
-  describeChoice,
-  probeArgs,
-  problemMessage,
-  serverArgs,
-} from "./interpreter";
+import { InterpreterChoice, describeChoice, problemMessage } from "./interpreter";
+import { describeLaunch, probeInterpreter, pythonEnv, serverLaunch, workingFolder } from "./launch";
 import { describeCapabilities } from "./capabilities";
 import { WorkDoneValue } from "./progress";
 import { pythonExtensionInterpreter } from "./python";
 import { documentSelector } from "./selector";
 import { plainPromptGlobs, toServerSettings } from "./settings";
+import { RESTRICTED_EVALS_MESSAGE, UserOptions, callsModel, chooseTrustedInterpreter, describeUserOptions, userOptions } from "./trust";
 
-const PROBE_TIMEOUT_MS = 20_000;
+/** How long a restart waits for the requests that come with it (trust granted, then its settings' new values). */
+const RESTART_SETTLE_MS = 200;
 
 export type ServerStatus =
   | { state: "stopped" }
@@ -43,12 +35,17 @@ export type ServerStatus =
 export class PromptwiseServer implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private pendingRestart: Promise<void> | undefined;
   private readonly statusEmitter = new vscode.EventEmitter<ServerStatus>();
   readonly onDidChangeStatus = this.statusEmitter.event;
   status: ServerStatus = { state: "stopped" };
   selector: vscode.DocumentFilter[] = [];
 
-  constructor(private readonly output: vscode.LogOutputChannel) {}
+  /** `extensionPath`: the extension's own folder, where Python starts (outside the workspace). */
+  constructor(
+    private readonly output: vscode.LogOutputChannel,
+    private readonly extensionPath: string,
+  ) {}
 
   get languageClient(): LanguageClient | undefined {
     return this.client?.state === State.Running ? this.client : undefined;
@@ -59,9 +56,19 @@ export class PromptwiseServer implements vscode.Disposable {
     return this.languageClient?.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];
   }
 
-  /** Restarts are queued so two quick setting changes never run two servers. */
+  /**
+   * Restarts are queued so two quick setting changes never run two servers, and one that has not begun yet absorbs
+   * later requests: granting trust also changes every restricted setting's value, which asks for a restart again.
+   */
   restart(): Promise<void> {
-    const next = this.queue.then(() => this.doRestart());
+    if (this.pendingRestart) return this.pendingRestart;
+    const next = this.queue
+      .then(() => new Promise((resolve) => setTimeout(resolve, RESTART_SETTLE_MS)))
+      .then(() => {
+        this.pendingRestart = undefined;
+        return this.doRestart();
+      });
+    this.pendingRestart = next;
     this.queue = next.catch(() => undefined);
     return next;
   }
@@ -86,6 +93,9 @@ export class PromptwiseServer implements vscode.Disposable {
     const client = this.languageClient;
     if (!client) {
       throw new Error("the promptwise server is not running (see Promptwise: Show Server Output)");
+    }
+    if (!vscode.workspace.isTrusted && callsModel(command)) {
+      throw new Error(RESTRICTED_EVALS_MESSAGE.replace(/^promptwise: /, ""));
     }
     // Sent directly rather than through vscode.commands, so the client's auto-registered command is bypassed.
     const params: ExecuteCommandParams = { command, arguments: args };
@@ -136,18 +146,34 @@ export class PromptwiseServer implements vscode.Disposable {
   private async doRestart(): Promise<void> {
     await this.doStop();
     const folder = vscode.workspace.workspaceFolders?.[0];
+    const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath).filter(Boolean);
+    const trusted = vscode.workspace.isTrusted;
     const config = vscode.workspace.getConfiguration("promptwise", folder?.uri);
-    const choice = chooseInterpreter({
-      setting: config.get("interpreter"),
-      pythonExtension: interpreterSettingIsEmpty(config.get("interpreter")) ? await pythonExtensionInterpreter(folder?.uri) : undefined,
+    const picked = await chooseTrustedInterpreter({
+      trusted,
+      interpreter: config.inspect("interpreter"),
+      effective: config.get("interpreter"),
+      pythonExtension: () => pythonExtensionInterpreter(folder?.uri),
       platform: process.platform,
-      workspaceFolder: folder?.uri.fsPath,
+      workspaceFolders: folders,
       home: os.homedir(),
     });
+    const choice = picked.choice;
     this.setStatus({ state: "starting", choice });
+    this.output.info(`workspace trust: ${trusted ? "trusted" : "Restricted Mode (evals off; interpreter, hosts and readable folders from user settings only)"}`);
     this.output.info(`interpreter: ${describeChoice(choice)}`);
+    if (!picked.ok) {
+      this.output.error(picked.message);
+      this.setStatus({ state: "failed", message: picked.message });
+      void showProblem(picked.message, "Manage Workspace Trust");
+      return;
+    }
 
-    const probe = await runProbe(choice, folder?.uri.fsPath);
+    // Never the workspace folder: Python would import a json.py or promptwise/ found there.
+    const cwd = workingFolder([this.extensionPath, os.tmpdir()], folders);
+    const env = pythonEnv(process.env);
+    const launch = await probeInterpreter(choice, cwd, env);
+    const probe = launch.probe;
     const problem = problemMessage(probe, choice);
     if (problem || probe.kind !== "ok") {
       const message = problem ?? "promptwise: the server could not be started.";
@@ -157,20 +183,28 @@ export class PromptwiseServer implements vscode.Disposable {
       return;
     }
     this.output.info(`promptwise ${probe.version} on Python ${probe.python} (${probe.executable ?? choice.command})`);
+    this.output.info(describeLaunch(launch, cwd));
 
+    const user = currentUserOptions();
+    this.output.info(describeUserOptions(user));
     const selector = documentSelector(plainPromptGlobs(config.get("plainPrompts")));
     this.selector = selector;
-    const serverOptions: ServerOptions = {
-      command: choice.command,
-      args: serverArgs(choice),
-      options: { cwd: folder?.uri.fsPath, env: { ...process.env, PYTHONUNBUFFERED: "1" } },
-    };
+    const serverOptions: ServerOptions = serverLaunch(choice, launch, cwd, env);
     const clientOptions: LanguageClientOptions = {
       documentSelector: selector as DocumentSelector,
       outputChannel: this.output,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
-      initializationOptions: currentSettings(folder?.uri),
+      initializationOptions: { ...currentSettings(folder?.uri), trusted, user },
       middleware: {
+        // Commands the server's own code lenses run go through here, not through the palette commands.
+        executeCommand: async (command, args, next) => {
+          if (!vscode.workspace.isTrusted && callsModel(command)) {
+            this.output.info(`${command} was refused: the folder is in Restricted Mode`);
+            void showRestricted();
+            return undefined;
+          }
+          return next(command, args);
+        },
         workspace: {
           // Answer for the `promptwise` section with the settings the server knows; never client-only ones.
           configuration: async (params, token, next) => {
@@ -211,39 +245,28 @@ export class PromptwiseServer implements vscode.Disposable {
   }
 }
 
-function interpreterSettingIsEmpty(value: unknown): boolean {
-  return value === undefined || value === null || value === "" || (Array.isArray(value) && value.every((v) => !v));
-}
-
 function currentSettings(scope: vscode.Uri | undefined) {
   const section = vscode.workspace.getConfiguration("promptwise", scope);
   return toServerSettings((key) => section.get(key));
 }
 
-export function runProbe(choice: InterpreterChoice, cwd: string | undefined): Promise<Probe> {
-  return new Promise((resolve) => {
-    execFile(
-      choice.command,
-      probeArgs(choice),
-      { cwd, timeout: PROBE_TIMEOUT_MS, windowsHide: true, encoding: "utf8" },
-      (error, stdout, stderr) => {
-        const err = error as (NodeJS.ErrnoException & { killed?: boolean; code?: string | number }) | null;
-        const outcome: ProbeOutcome = {
-          spawnError: err && typeof err.code === "string" ? err.code : undefined,
-          timedOut: Boolean(err?.killed),
-          exitCode: err ? (typeof err.code === "number" ? err.code : null) : 0,
-          stdout: String(stdout ?? ""),
-          stderr: String(stderr ?? ""),
-        };
-        resolve(classifyProbe(outcome));
-      },
-    );
-  });
+/** The user-scope values only: a folder's settings never choose hosts, key variables or readable folders. */
+function currentUserOptions(): UserOptions {
+  const section = vscode.workspace.getConfiguration("promptwise");
+  return userOptions((key) => section.inspect(key));
 }
 
-async function showProblem(message: string): Promise<void> {
-  const choice = await vscode.window.showErrorMessage(message, "Open Settings", "Show Output");
-  if (choice === "Open Settings") {
+/** Why an eval command did nothing in Restricted Mode, with the way out. */
+export async function showRestricted(): Promise<void> {
+  const choice = await vscode.window.showWarningMessage(RESTRICTED_EVALS_MESSAGE, "Manage Workspace Trust");
+  if (choice === "Manage Workspace Trust") await vscode.commands.executeCommand("workbench.trust.manage");
+}
+
+async function showProblem(message: string, ...extra: string[]): Promise<void> {
+  const choice = await vscode.window.showErrorMessage(message, ...extra, "Open Settings", "Show Output");
+  if (choice === "Manage Workspace Trust") {
+    await vscode.commands.executeCommand("workbench.trust.manage");
+  } else if (choice === "Open Settings") {
     await vscode.commands.executeCommand("workbench.action.openSettings", "promptwise.interpreter");
   } else if (choice === "Show Output") {
     await vscode.commands.executeCommand("promptwise.showServerOutput");

@@ -24,15 +24,19 @@ export const SERVER_SETTING_KEYS = [
   "diagnostics.enabled",
 ] as const;
 
-/** Settings whose change means a new server process (or a new document selector), not just new settings. */
-export const RESTART_SETTINGS = ["promptwise.interpreter", "promptwise.plainPrompts"] as const;
+/**
+ * Settings whose change means a new server process (or a new document selector), not just new settings. The user's
+ * readable folders and eval host reach the server only in its initialization options.
+ */
+export const RESTART_SETTINGS = ["promptwise.interpreter", "promptwise.plainPrompts", "promptwise.allowRead", "promptwise.evals"] as const;
 
 export const DEFAULT_WARN_AT = 0.8;
 
 /**
  * `get(key)` reads one key of the `promptwise` section. Unset, null and empty values are left out so the
  * project's config file decides; other values are passed through for the server to validate and report on.
- * Client-only settings (interpreter, plainPrompts, statusBar, trace) are never sent.
+ * Client-only settings (interpreter, plainPrompts, statusBar, trace) are never sent; nor are allowRead and evals.*,
+ * which go in `initializationOptions.user`, from user-scope values only (trust.ts).
  */
 export function toServerSettings(get: (key: string) => unknown): ServerSettings {
   const out: ServerSettings = {

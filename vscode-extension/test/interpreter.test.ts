@@ -8,6 +8,7 @@ import {
   interpreterSetting,
   probeArgs,
   problemMessage,
+  safePathFlag,
   serverArgs,
 } from "../src/interpreter";
 
@@ -20,7 +21,7 @@ describe("choosing the interpreter", () => {
   it("takes an array setting as the executable followed by its own arguments", () => {
     const choice = chooseInterpreter({ setting: ["/usr/bin/env", "python3.12"], platform: "linux" });
     assert.deepEqual(choice, { command: "/usr/bin/env", args: ["python3.12"], source: "setting" });
-    assert.deepEqual(serverArgs(choice), ["python3.12", "-m", "promptwise", "lsp"]);
+    assert.deepEqual(serverArgs(choice, { isolated: true }), ["python3.12", "-I", "-u", "-m", "promptwise", "lsp"]);
   });
 
   it("expands ${workspaceFolder} and ~ in the setting", () => {
@@ -58,14 +59,33 @@ describe("choosing the interpreter", () => {
   });
 });
 
+describe("the server's command line keeps the opened folder off sys.path", () => {
+  const choice = { command: "/venv/bin/python", args: ["-X", "utf8"], source: "setting" as const };
+
+  it("starts isolated (-I) when promptwise imported in the isolated probe", () => {
+    assert.deepEqual(serverArgs(choice, { isolated: true, python: "3.10.4" }), ["-X", "utf8", "-I", "-u", "-m", "promptwise", "lsp"]);
+  });
+
+  it("uses -P instead on Python 3.11 and newer when promptwise needs PYTHONPATH or the user site", () => {
+    assert.deepEqual(serverArgs(choice, { isolated: false, python: "3.11.0" }), ["-X", "utf8", "-P", "-u", "-m", "promptwise", "lsp"]);
+    assert.deepEqual(serverArgs(choice, { isolated: false, python: "4.0.0" }).slice(2, 3), ["-P"]);
+  });
+
+  it("passes no -P to Python 3.10, which would refuse it", () => {
+    assert.deepEqual(serverArgs(choice, { isolated: false, python: "3.10.12" }), ["-X", "utf8", "-u", "-m", "promptwise", "lsp"]);
+    assert.equal(safePathFlag(undefined), false);
+  });
+});
+
 describe("checking the interpreter before starting the server", () => {
   const choice = { command: "/venv/bin/python", args: [], source: "setting" as const };
 
   it("runs a script that imports promptwise and its server dependencies", () => {
-    const args = probeArgs(choice);
+    const args = probeArgs(choice, false);
     assert.equal(args[0], "-c");
     assert.match(args[1], /import promptwise/);
     assert.match(args[1], /import pygls, lsprotocol/);
+    assert.deepEqual(probeArgs(choice, true).slice(0, 2), ["-I", "-c"]);
   });
 
   it("accepts an interpreter with promptwise installed", () => {

@@ -3,12 +3,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
 import { INSTRUCTION_PATTERNS, documentSelector } from "../src/selector";
-import { DEFAULT_PLAIN_PROMPTS, SERVER_SETTING_KEYS } from "../src/settings";
+import { DEFAULT_PLAIN_PROMPTS, RESTART_SETTINGS, SERVER_SETTING_KEYS } from "../src/settings";
+import { RESTRICTED_SETTINGS } from "../src/trust";
 
 const root = path.resolve(__dirname, "../..");
 const manifest = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
 const contributed: Array<{ command: string; title: string; category: string }> = manifest.contributes.commands;
-const properties: Record<string, { default?: unknown }> = manifest.contributes.configuration.properties;
+const properties: Record<string, { default?: unknown; scope?: string }> = manifest.contributes.configuration.properties;
 
 describe("package.json", () => {
   it("contributes exactly the commands the client registers, all in the Promptwise category", () => {
@@ -57,5 +58,31 @@ describe("package.json", () => {
     const patterns = selector.map((s) => s.pattern).filter(Boolean);
     assert.deepEqual(patterns, [...INSTRUCTION_PATTERNS, "**/prompts/**/*.txt"]);
     assert.ok(selector.some((s) => s.language === "prompty" && s.scheme === "file"));
+  });
+
+  it("supports untrusted folders in a limited way, restricting every setting that picks an executable, a host, a key or folders", () => {
+    const untrusted = manifest.capabilities.untrustedWorkspaces;
+    assert.equal(untrusted.supported, "limited");
+    assert.match(untrusted.description, /evals .* disabled/);
+    assert.deepEqual([...untrusted.restrictedConfigurations].sort(), [...RESTRICTED_SETTINGS].sort());
+    for (const key of RESTRICTED_SETTINGS) assert.ok(properties[key], key);
+    // Settings a workspace could use to choose a host, key or folders by name are caught here when they are added.
+    const risky = Object.keys(properties).filter((k) => /interpreter|python|api|host|url|key|allow|read|command|path/i.test(k));
+    assert.deepEqual(risky.sort(), [...RESTRICTED_SETTINGS].sort());
+  });
+
+  it("the user's own decisions can only be set in user settings (machine scope), and a change restarts the server", () => {
+    for (const key of ["promptwise.allowRead", "promptwise.evals.apiBase", "promptwise.evals.apiKeyEnv"]) {
+      assert.equal(properties[key].scope, "machine", key);
+      assert.ok(RESTART_SETTINGS.some((r) => key.startsWith(r)), key);
+    }
+  });
+
+  it("every palette command that calls a model checks trust before anything else", () => {
+    const source = fs.readFileSync(path.join(root, "src/commands.ts"), "utf8");
+    for (const name of ["runEvals", "runEvalCase", "findCheapestModel"]) {
+      const body = new RegExp(`private async ${name}\\(\\): Promise<void> \\{\\n\\s*(.*)`).exec(source);
+      assert.equal(body?.[1], "if (this.restricted()) return;", name);
+    }
   });
 });

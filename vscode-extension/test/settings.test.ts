@@ -53,8 +53,10 @@ describe("settings passed to the server", () => {
     });
   });
 
-  it("never sends client-only settings, which the server would report as unknown", () => {
-    const sent = toServerSettings(readerFor({ interpreter: ["/x/python"], plainPrompts: ["a/**"], statusBar: { enabled: false } }));
+  it("never sends client-only settings, which the server would report as unknown, nor the user-only ones", () => {
+    const sent = toServerSettings(
+      readerFor({ interpreter: ["/x/python"], plainPrompts: ["a/**"], statusBar: { enabled: false }, allowRead: ["/"], evals: { apiBase: "http://x" } }),
+    );
     assert.deepEqual(Object.keys(sent).sort(), ["diagnostics", "hover", "inlayHints"]);
   });
 
@@ -65,10 +67,12 @@ describe("settings passed to the server", () => {
     assert.deepEqual(sent, { inlayHints: { enabled: true }, hover: { enabled: true }, diagnostics: { enabled: true } });
   });
 
-  it("restarts the server only for the interpreter and the plain-prompt globs", () => {
+  it("restarts the server for the interpreter, the plain-prompt globs and the user's readable folders and eval host", () => {
     const changed = (names: string[]) => needsRestart((s) => names.includes(s));
     assert.equal(changed(["promptwise.interpreter"]), true);
     assert.equal(changed(["promptwise.plainPrompts"]), true);
+    assert.equal(changed(["promptwise.allowRead"]), true);
+    assert.equal(changed(["promptwise.evals"]), true);
     assert.equal(changed(["promptwise.warnAt", "promptwise.defaultModel"]), false);
   });
 
