@@ -46,3 +46,44 @@ def test_overrides_merge_over_the_file(tmp_path):
     (tmp_path / "promptwise.toml").write_text('default_model = "gpt-4o"\nwarn_at = 0.5\n')
     loaded = load_config(tmp_path, overrides={"default_model": "gpt-4.1-mini"})
     assert loaded.settings.default_model == "gpt-4.1-mini" and loaded.settings.warn_at == 0.5
+
+
+def test_an_invalid_budget_glob_is_a_problem_and_the_others_still_apply(tmp_path):
+    (tmp_path / "promptwise.toml").write_text(
+        'plain_prompts = ["prompts/[z-a].txt", "prompts/*.txt"]\n[budgets]\n"**/*" = 8000\n"[z-a]" = 10\n"AGENTS.md" = 6000\n'
+    )
+    loaded = load_config(tmp_path)
+    by_key = {p.key: p for p in loaded.problems}
+    assert set(by_key) == {"budgets.[z-a]", "plain_prompts"}
+    assert by_key["budgets.[z-a]"].message.startswith("budget glob '[z-a]' is invalid (") and by_key["budgets.[z-a]"].line == 3
+    assert "plain_prompts glob 'prompts/[z-a].txt' is invalid" in by_key["plain_prompts"].message
+    assert loaded.settings.budgets == {"**/*": 8000, "AGENTS.md": 6000}
+    assert loaded.settings.plain_prompts == ["prompts/*.txt"]
+    assert loaded.budget_for(tmp_path / "AGENTS.md") == (6000, "AGENTS.md")
+
+
+def test_a_config_nested_500_deep_is_one_problem(tmp_path):
+    for text in ("x = " + "[" * 500 + "]" * 500 + "\n", "x = " + "{a = " * 40 + "1" + "}" * 40 + "\n"):
+        (tmp_path / "promptwise.toml").write_text('default_model = "gpt-4o"\n' + text)
+        (problem,) = load_config(tmp_path).problems
+        assert problem.path.name == "promptwise.toml" and "nest" in problem.message and "its settings were not used" in problem.message
+
+
+def test_a_config_that_is_not_a_regular_file_or_too_large_is_one_problem(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "promptwise.toml")  # is_file() is false for a FIFO: it is not a config at all
+    assert load_config(tmp_path).path is None
+    os.unlink(tmp_path / "promptwise.toml")
+    with open(tmp_path / "pyproject.toml", "wb") as handle:
+        handle.truncate(3 * 1024 * 1024)
+    loaded = load_config(tmp_path)
+    (problem,) = loaded.problems
+    assert problem.path.name == "pyproject.toml" and "over the 2,097,152-byte limit" in problem.message
+    assert loaded.settings.default_model == "gpt-4o-mini"
+
+
+def test_a_long_bad_value_is_shown_short(tmp_path):
+    (tmp_path / "promptwise.toml").write_text(f'warn_at = "{"x" * 5000}"\n')
+    (problem,) = load_config(tmp_path).problems
+    assert len(problem.message) < 300 and "…" in problem.message

@@ -57,6 +57,7 @@ def fake_llm(_fake_server: FakeLLMServer) -> FakeLLMServer:
 class Project:
     root: Path
     server: FakeLLMServer
+    user: "UserConfigFile | None" = None
 
     def write(self, name: str, text: str) -> Path:
         path = self.root / name
@@ -71,14 +72,50 @@ class Project:
         return [p for p in self.root.rglob("*") if p.is_file()]
 
 
-def project_config(url: str, extra: str = "") -> str:
+class UserConfigFile:
+    """The user's own config (`$XDG_CONFIG_HOME/promptwise/config.toml`), where call destinations live."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def write(self, text: str) -> Path:
+        from promptwise import access
+        from promptwise.config import user
+
+        self.path.write_text(textwrap.dedent(text), encoding="utf-8")
+        user._cache.clear()  # a rewrite within the file system's timestamp tick must still be seen
+        access.set_allowed(None)
+        return self.path
+
+    def route(self, url: str, key_env: str | None = None, extra: str = "") -> Path:
+        key = f'api_key_env = "{key_env}"\n' if key_env else ""
+        return self.write(f'[evals]\napi_base = "{url}"\n{key}{extra}')
+
+
+@pytest.fixture
+def user_config(tmp_path_factory, monkeypatch) -> UserConfigFile:
+    """An empty user config outside the project, in place of the real one."""
+    from promptwise import access
+    from promptwise.config import user
+
+    home = tmp_path_factory.mktemp("config-home")
+    (home / "promptwise").mkdir()
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    found = UserConfigFile(home / "promptwise" / "config.toml")
+    found.write("")
+    yield found
+    user._cache.clear()
+    access.set_allowed(None)
+
+
+def project_config(extra: str = "") -> str:
+    """The repository's own config: models and prices. Where calls go is in the user config."""
     return (
         textwrap.dedent(
-            f"""\
+            """\
             default_model = "fake-gpt"
 
             [evals]
-            api_base = "{url}"
             retries = 2
             retry_backoff = 0.01
             timeout = 5
@@ -107,10 +144,12 @@ def project_config(url: str, extra: str = "") -> str:
 
 
 @pytest.fixture
-def project(tmp_path: Path, fake_llm: FakeLLMServer) -> Project:
-    """A folder with promptwise.toml pointing evals at the fake server, and triage.prompty."""
+def project(tmp_path: Path, fake_llm: FakeLLMServer, user_config: UserConfigFile) -> Project:
+    """A folder with promptwise.toml and triage.prompty; the user config sends eval calls to the fake server."""
     p = Project(tmp_path, fake_llm)
-    p.write("promptwise.toml", project_config(fake_llm.url))
+    p.user = user_config
+    user_config.route(fake_llm.url)
+    p.write("promptwise.toml", project_config())
     p.write("triage.prompty", TRIAGE_PROMPT)
     return p
 

@@ -93,10 +93,10 @@ cases:
 """
 
 
-def settings(url: str, providers: str | None = '["acme"]') -> str:
+def settings(providers: str | None = '["acme"]') -> str:
     allowed = f"allowed_providers = {providers}\n" if providers is not None else ""
     head = f'default_model = "acme-pro"\nexpected_output_tokens = 200\n{allowed}'
-    return head + f'\n[evals]\napi_base = "{url}"\nretries = 0\ntimeout = 5\n' + MODELS
+    return head + "\n[evals]\nretries = 0\ntimeout = 5\n" + MODELS
 
 
 def answers_right(*models: str):
@@ -116,7 +116,7 @@ def triage(project):
 
 
 def configure(project, providers: str | None = '["acme"]') -> None:
-    project.write("promptwise.toml", settings(project.server.url, providers))
+    project.write("promptwise.toml", settings(providers))
 
 
 async def cheapest(project, limit: int = 5, models: list[str] | None = None):
@@ -192,9 +192,8 @@ async def test_no_candidates_without_a_price(triage):
     assert found.tried == [] and "not in the catalog" in found.note
 
 
-def test_where_models_are_called(tmp_path, monkeypatch):
-    (tmp_path / "promptwise.toml").write_text(
-        """
+def test_where_models_are_called(tmp_path, monkeypatch, user_config):
+    routes = """
 [models."llama3.1"]
 api_base = "http://127.0.0.1:11434/v1"
 api_key_env = "OLLAMA_KEY"
@@ -202,17 +201,19 @@ api_key_env = "OLLAMA_KEY"
 litellm_model = "azure/prod-4o"
 api_base = "https://example.invalid"
 """
-    )
+    user_config.write(routes)
+    (tmp_path / "promptwise.toml").write_text('[models."llama3.1"]\ncontext_window = 8000\n')
     config = load_config(tmp_path)
     catalog = catalog_for(config)
     local = resolve_target("llama3.1", config, catalog)
     assert (local.model, local.api_base, local.api_key_env) == ("openai/llama3.1", "http://127.0.0.1:11434/v1", "OLLAMA_KEY")
+    assert local.source.endswith('config.toml [models."llama3.1"]')
     monkeypatch.delenv("OLLAMA_KEY", raising=False)
     assert local.missing_key() == "environment variable OLLAMA_KEY (api_key_env for llama3.1) is not set"
     assert resolve_target("prod-4o", config, catalog).model == "azure/prod-4o"
     direct = resolve_target("googleai/gemini-2.5-flash", config, catalog)  # a Dotprompt spelling
     assert direct.model == "gemini/gemini-2.5-flash" and direct.api_base is None
-    (tmp_path / "promptwise.toml").write_text('[evals]\napi_base = "http://127.0.0.1:4000"\napi_key_env = "PROXY_KEY"\n')
+    user_config.write('[evals]\napi_base = "http://127.0.0.1:4000"\napi_key_env = "PROXY_KEY"\n')
     proxied = resolve_target("gpt-4o-mini", load_config(tmp_path), catalog)
     assert (proxied.model, proxied.api_base, proxied.api_key_env) == ("litellm_proxy/gpt-4o-mini", "http://127.0.0.1:4000", "PROXY_KEY")
     assert proxied.card is not None and proxied.card.name == "gpt-4o-mini"  # still priced from the catalog

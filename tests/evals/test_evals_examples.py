@@ -63,14 +63,15 @@ def program_review_model(server) -> None:
     server.reply("rate = TAX_RATES", json.dumps({"verdict": "approve", "comments": []}))
 
 
-def test_example_suites_pass_against_a_good_model(tmp_path, fake_llm, cli):
+def test_example_suites_pass_against_a_good_model(tmp_path, fake_llm, cli, user_config):
     root = tmp_path / "examples"
     shutil.copytree(EXAMPLES, root)
     config = root / "promptwise.toml"
-    config.write_text(config.read_text() + f'\n[evals]\napi_base = "{fake_llm.url}"\nretries = 0\n')
+    config.write_text(config.read_text() + "\n[evals]\nretries = 0\n")
     program_support_model(fake_llm)
     program_review_model(fake_llm)
-    result = cli("eval", "support", "dotprompt", "--json", "out.json", cwd=root)
+    # The gateway comes from the command line, as a user would point a run at a LiteLLM Proxy.
+    result = cli("eval", "support", "dotprompt", "--json", "out.json", "--api-base", fake_llm.url, cwd=root)
     assert result.code == 0, result.out + result.err
     data = json.loads((root / "out.json").read_text())
     assert len(data["results"]) == 6 * 2 + 6  # triage on two models, review on one

@@ -1,5 +1,5 @@
 """A real LiteLLM Proxy on loopback, in front of the fake server, load-balancing two deployments; promptwise runs a
-suite through it the way the docs tell users to (evals.api_base + api_key_env)."""
+suite through it the way the docs tell users to (evals.api_base + api_key_env in the user config)."""
 
 from __future__ import annotations
 
@@ -85,11 +85,7 @@ def proxy(tmp_path, fake_llm):
 
 def test_a_suite_runs_through_a_litellm_proxy(project, proxy, cli, monkeypatch):
     monkeypatch.setenv("PROMPTWISE_PROXY_KEY", MASTER_KEY)
-    (project.root / "promptwise.toml").write_text(
-        (project.root / "promptwise.toml")
-        .read_text()
-        .replace(f'api_base = "{project.server.url}"', f'api_base = "{proxy}"\napi_key_env = "PROMPTWISE_PROXY_KEY"')
-    )
+    project.user.route(proxy, key_env="PROMPTWISE_PROXY_KEY")
     project.server.reply(None, lambda body: "TRIAGE: damage\nREPLY: a replacement leg ships today")
     lines = ["models: [fake-gpt]", "embedding_model: fake-embed", "cases:"]
     for i in range(16):

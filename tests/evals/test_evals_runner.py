@@ -183,8 +183,7 @@ async def test_malformed_json_errors(project):
 
 async def test_a_missing_api_key_variable_errors_without_a_call(project, monkeypatch):
     monkeypatch.delenv("PROMPTWISE_TEST_MISSING_KEY", raising=False)
-    config = project.root / "promptwise.toml"
-    config.write_text(config.read_text().replace("timeout = 5\n", 'timeout = 5\napi_key_env = "PROMPTWISE_TEST_MISSING_KEY"\n'))
+    project.user.route(project.server.url, key_env="PROMPTWISE_TEST_MISSING_KEY")
     (r,) = (await run_suite(project.suite(ONE_CASE))).results
     assert r.status == "errored"
     assert r.error == "environment variable PROMPTWISE_TEST_MISSING_KEY (api_key_env for fake-gpt) is not set"

@@ -34,8 +34,7 @@ cases:
 
 def test_keys_never_leave_the_process(project, cli, monkeypatch):
     monkeypatch.setenv("PROMPTWISE_EVAL_KEY", KEY)
-    config = project.root / "promptwise.toml"
-    config.write_text(config.read_text().replace("timeout = 5\n", 'timeout = 5\napi_key_env = "PROMPTWISE_EVAL_KEY"\n'))
+    project.user.route(project.server.url, key_env="PROMPTWISE_EVAL_KEY")
     server = project.server
     server.api_key = KEY  # every request must carry it, so it is really used
     server.reply(lambda b: b["model"] == "fake-judge", '{"pass": true, "reason": "mentions the delay"}')

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 import time
 from pathlib import Path
 from typing import TextIO
 
+from .. import access
 from ..config import load_config
+from ..config.user import load_user_config
 from ..evals import reports
+from ..evals.cheapest import find_cheapest
 from ..evals.results import RunResult
-from ..evals.runner import CancelToken, Progress, RunOptions, find_cheapest, prepare, run_prepared
-from ..evals.suite import LoadedSuite, find_suites, load_suite
-from . import output
+from ..evals.routing import Routing
+from ..evals.runner import CancelToken, PreparedSuite, Progress, RunOptions, destinations, key_envs, prepare, run_prepared
+from ..evals.secrets import Secrets
+from ..evals.suite import LoadedSuite, SuiteProblem, find_suites, load_suite
+from . import failures, output
 
 SHOWN_FAILURES = 20
 
@@ -39,15 +45,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--report", type=Path, metavar="FILE", help="write a readable report (.md or .html)")
     p.add_argument("--cheapest", action="store_true", help="also try cheaper models and report the cheapest that passes as many cases")
     p.add_argument("--max-candidates", type=int, default=5, metavar="N", help="cheaper models to try with --cheapest (default 5)")
+    p.add_argument(
+        "--api-base",
+        metavar="URL",
+        help="send every call to this OpenAI-compatible gateway (e.g. a LiteLLM Proxy); a repository's config cannot set this",
+    )
+    p.add_argument("--api-key-env", metavar="VAR", help="the environment variable whose value is sent as the key")
+    failures.add_debug_arguments(p)
     p.set_defaults(run=run)
 
 
 class ProgressPrinter:
     """A one-line bar on a terminal; a line per tenth of the run otherwise (CI logs)."""
 
-    def __init__(self, stream: TextIO = sys.stderr) -> None:
-        self.stream = stream
-        self.tty = stream.isatty()
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr  # looked up now: a test (or caller) may have redirected it
+        self.tty = self.stream.isatty()
         self.started = time.monotonic()
         self.last_draw = 0.0
         self.last_step = -1
@@ -88,52 +101,127 @@ class ProgressPrinter:
             self.stream.flush()
 
 
+class _Printer:
+    """Everything the command prints passes through the scrubber: no key reaches the terminal or a CI log."""
+
+    def __init__(self, secrets: Secrets) -> None:
+        self.secrets = secrets
+
+    def __call__(self, text: str, file: TextIO | None = None) -> None:
+        print(self.secrets.scrub(text), file=file or sys.stdout)
+
+
 def run(args: argparse.Namespace) -> int:
     for name in ("concurrency", "repeat", "max_candidates"):
         value = getattr(args, name)
         if value is not None and value < 1:
             print(f"promptwise eval: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
             return 2
+    if args.api_key_env and not args.api_base and not os.environ.get(args.api_key_env):
+        print(f"promptwise eval: --api-key-env {args.api_key_env}: that environment variable is not set", file=sys.stderr)
+        return 2
+    say = _Printer(Secrets([args.api_key_env] if args.api_key_env else []))
+    try:
+        return _run_command(args, say)
+    except failures.FILE_FAILURES as exc:  # an internal error is one line; the traceback goes to the debug log
+        message = say.secrets.scrub(failures.describe(exc)) or ""
+        # The log gets the traceback with the scrubbed message: an exception may quote a key.
+        failures.log_failure("promptwise eval failed", RuntimeError(message).with_traceback(exc.__traceback__))
+        say(f"promptwise eval: internal error: {message}{failures.debug_hint()}", sys.stderr)
+        return 2
+
+
+def _run_command(args: argparse.Namespace, say: _Printer) -> int:
     paths = args.paths or [Path.cwd()]
+    # The folders named on the command line (their repositories) are the workspace: suites and cases
+    # files may read inside them, not beside them.
+    access.set_workspace(access.project_root(p) for p in paths)
     found, missing = find_suites(paths)
     for problem in missing:
-        print(f"promptwise eval: {problem}", file=sys.stderr)
+        say(f"promptwise eval: {problem}", sys.stderr)
     if not found:
         if not missing:
-            print(f"promptwise eval: no *.evals.yaml suites under {', '.join(str(p) for p in paths)}", file=sys.stderr)
+            say(f"promptwise eval: no *.evals.yaml suites under {', '.join(str(p) for p in paths)}", sys.stderr)
         return 2
-    loaded = [load_suite(path) for path in found]
+    loaded = [_load(path) for path in found]
+    printed: list[str] = []
     for suite in loaded:
         for problem in suite.problems:
-            print(f"{output.display_path(problem.path)}:{problem.line + 1}:{problem.column + 1}: {problem.severity} {problem.message}", file=sys.stderr)
+            printed.append(problem.message)
+            say(f"{output.display_path(problem.path)}:{problem.line + 1}:{problem.column + 1}: {problem.severity} {problem.message}", sys.stderr)
+    for problem in load_user_config().problems:
+        say(f"promptwise eval: user config: {problem}", sys.stderr)
+    routing = None
+    if args.api_base or args.api_key_env:
+        flags = " ".join(f for f, v in (("--api-base", args.api_base), ("--api-key-env", args.api_key_env)) if v)
+        routing = Routing(api_base=args.api_base, api_key_env=args.api_key_env, source=flags)
     options = RunOptions(
         models=args.models,
         concurrency=args.concurrency,
         repeat=args.repeat,
         use_cache=not args.no_cache,
         timeout=args.timeout,
+        routing=routing,
     )
+    prepared = [prepare(s, options) for s in loaded]
+    say = _Printer(Secrets(key_envs(prepared, options)))
+    _show_plan(prepared, options, say, printed)
     printer = ProgressPrinter()
-    result = asyncio.run(_run(loaded, options, printer, args.cheapest, args.max_candidates))
+    result, signalled = asyncio.run(_run(loaded, prepared, options, printer, args.cheapest, args.max_candidates))
     printer.finish()
     root = load_config(found[0]).root
     saved = reports.save_run(result, root)
     _write_outputs(args, result)
-    _print_summary(result, saved, json_to_stdout=args.json is not None and str(args.json) == "-")
+    _print_summary(result, saved, json_to_stdout=args.json is not None and str(args.json) == "-", say=say)
     if result.cancelled:
-        return 130
+        return 128 + signalled if signalled else 130
     return 2 if missing else result.exit_code
 
 
-async def _run(loaded: list[LoadedSuite], options: RunOptions, printer: ProgressPrinter, cheapest: bool, limit: int) -> RunResult:
+def _load(path: Path) -> LoadedSuite:
+    try:
+        return load_suite(path)
+    except Exception as exc:  # a bug in reading one suite costs that suite, not the run
+        return LoadedSuite(path=path, suite=None, problems=[SuiteProblem(path, f"cannot read the suite: {type(exc).__name__}: {str(exc)[:200]}")])
+
+
+def _show_plan(prepared: list[PreparedSuite], options: RunOptions, say: _Printer, printed: list[str]) -> None:
+    """Before any call: what was ignored, and where each model's calls (and its key) will go."""
+    shown: set[str] = set()
+    for p in prepared:
+        for warning in p.warnings:
+            if warning not in shown and not any(warning.endswith(f": {message}") for message in printed):
+                shown.add(warning)
+                say(f"warning: {warning}", sys.stderr)
+    found = destinations(prepared, options)
+    if found:
+        say("calls go to:", sys.stderr)
+        for d in found:
+            role = "" if d.role == "model" else f" ({d.role})"
+            key = f", key from ${d.key_env}" if d.key_env else ""
+            say(f"  {d.model}{role} -> {d.host} [{d.source}{key}]", sys.stderr)
+
+
+async def _run(
+    loaded: list[LoadedSuite], prepared: list[PreparedSuite], options: RunOptions, printer: ProgressPrinter, cheapest: bool, limit: int
+) -> tuple[RunResult, int]:
     cancel = CancelToken()
     loop = asyncio.get_running_loop()
+    received: list[int] = []
+
+    def stop(signum: int) -> None:
+        received.append(signum)
+        cancel.cancel()
+
+    # The first Ctrl-C, or a SIGTERM (CI cancelling a job, `timeout`), stops the run and keeps what finished.
+    handled = []
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(signum, stop, signum)
+            handled.append(signum)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
     try:
-        loop.add_signal_handler(signal.SIGINT, cancel.cancel)  # first Ctrl-C stops the run and keeps what finished
-    except (NotImplementedError, RuntimeError):
-        pass
-    try:
-        prepared = [prepare(s, options) for s in loaded]
         result = await run_prepared(prepared, options, printer, cancel)
         if cheapest and not result.cancelled:
             for suite in loaded:
@@ -142,12 +230,13 @@ async def _run(loaded: list[LoadedSuite], options: RunOptions, printer: Progress
                 found = await find_cheapest(suite, result, options, printer, cancel, limit)
                 if found is not None:
                     result.cheapest.append(found)
-        return result
+        return result, (received[0] if received and received[0] != signal.SIGINT else 0)
     finally:
-        try:
-            loop.remove_signal_handler(signal.SIGINT)
-        except (NotImplementedError, RuntimeError):
-            pass
+        for signum in handled:
+            try:
+                loop.remove_signal_handler(signum)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
 
 
 def _write_outputs(args: argparse.Namespace, result: RunResult) -> None:
@@ -163,34 +252,35 @@ def _write_outputs(args: argparse.Namespace, result: RunResult) -> None:
         reports.write_file(args.report, reports.html_report(result) if html else reports.markdown(result))
 
 
-def _print_summary(result: RunResult, saved: Path, json_to_stdout: bool) -> None:
+def _print_summary(result: RunResult, saved: Path, json_to_stdout: bool, say: _Printer | None = None) -> None:
     out = sys.stderr if json_to_stdout else sys.stdout
+    say = say or _Printer(Secrets())
     for suite in result.suites:
         for problem in suite.problems:
-            print(f"{suite.path}: could not run: {problem}", file=out)
+            say(f"{suite.path}: could not run: {problem}", file=out)
     if result.models:
-        print(output.table(reports.SUMMARY_HEADERS, reports.summary_rows(result), right=range(1, 8)), file=out)
+        say(output.table(reports.SUMMARY_HEADERS, reports.summary_rows(result), right=range(1, 8)), file=out)
     bad = [r for r in result.results if r.status != "passed"]
     for r in bad[:SHOWN_FAILURES]:
         where = f"{r.location.path}:{r.location.line + 1}" if r.location else r.suite
         why = r.error if r.status == "errored" else "; ".join(f"{a.type}: {a.reason}" for a in r.failures)
-        print(f"{r.status.upper()} {where} {r.label} [{r.model}]: {why}", file=out)
+        say(f"{r.status.upper()} {where} {r.label} [{r.model}]: {why}", file=out)
     if len(bad) > SHOWN_FAILURES:
-        print(f"... and {len(bad) - SHOWN_FAILURES} more (see {output.display_path(saved)})", file=out)
+        say(f"... and {len(bad) - SHOWN_FAILURES} more (see {output.display_path(saved)})", file=out)
     for c in result.cheapest:
         if c.chosen:
-            print(
+            say(
                 f"cheapest passing model for {c.suite}: {c.chosen} ({c.current_passed}/{c.total} like {c.current}), saving "
                 f"{output.money(c.saving_per_call)} per call, {output.money(c.saving_per_1000_calls)} per 1,000 calls",
                 file=out,
             )
         else:
-            print(f"cheapest passing model for {c.suite}: {c.note}", file=out)
+            say(f"cheapest passing model for {c.suite}: {c.note}", file=out)
     counts = result.counts
     state = "cancelled after" if result.cancelled else "ran"
-    print(
+    say(
         f"{state} {len(result.results)} case runs in {result.seconds:.1f}s: {counts['passed']} passed, {counts['failed']} failed, "
         f"{counts['errored']} errored; {result.cached} from cache; spent {output.money(result.spent)}",
         file=out,
     )
-    print(f"results: {output.display_path(saved)}", file=out)
+    say(f"results: {output.display_path(saved)}", file=out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -10,12 +11,18 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..access import read_bytes
+from .. import formats
 from ..formats import glob_match
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
+
+_USER = "~/.config/promptwise/config.toml"
+MAX_CONFIG_BYTES = 2 * 1024 * 1024
+MAX_CONFIG_DEPTH = 32
 
 Capability = Literal["tools", "vision", "json", "reasoning", "prompt_caching", "system_messages", "pdf"]
 TokenizerName = Literal["o200k_base", "cl100k_base", "p50k_base", "claude", "deepseek"]
@@ -34,11 +41,9 @@ class ModelSettings(BaseModel):
     tokenizer: Optional[TokenizerName] = Field(None, description="Tokenizer to count with.")
     supports: Optional[list[Capability]] = Field(None, description="Capabilities this model has.")
     mode: Optional[Literal["chat", "completion", "embedding"]] = None
-    api_base: Optional[str] = Field(None, description="Base URL for evaluation calls (e.g. a local server).")
-    api_key_env: Optional[str] = Field(None, description="Environment variable holding the API key for evals.")
-    litellm_model: Optional[str] = Field(
-        None, description="Model name litellm calls for evals, e.g. `openai/llama3.1` (default: provider/name with api_base)."
-    )
+    api_base: Optional[str] = Field(None, description=f"Ignored here: where calls go is set in the user config ({_USER}).")
+    api_key_env: Optional[str] = Field(None, description=f"Ignored here: which variable's key is sent is set in the user config ({_USER}).")
+    litellm_model: Optional[str] = Field(None, description=f"Ignored here: set in the user config ({_USER}).")
 
 
 class EvalSettings(BaseModel):
@@ -49,8 +54,8 @@ class EvalSettings(BaseModel):
     concurrency: int = Field(8, ge=1, le=1000, description="Model calls in flight at once.")
     timeout: float = Field(60.0, gt=0, description="Seconds before a model call times out.")
     retries: int = Field(3, ge=0, le=20, description="Retries on 429 and 5xx responses.")
-    api_base: Optional[str] = Field(None, description="Base URL for all eval calls, e.g. a LiteLLM Proxy.")
-    api_key_env: Optional[str] = Field(None, description="Environment variable holding the API key.")
+    api_base: Optional[str] = Field(None, description=f"Ignored here: a gateway for eval calls is set in the user config ({_USER}) or with --api-base.")
+    api_key_env: Optional[str] = Field(None, description=f"Ignored here: set in the user config ({_USER}) or with --api-key-env.")
     cache_dir: Optional[str] = Field(None, description="Where responses are cached (default .promptwise/cache).")
     retry_backoff: float = Field(
         1.0, ge=0, le=60, description="Seconds before the first retry when the provider sends no Retry-After; doubles each retry."
@@ -109,7 +114,7 @@ class LoadedConfig:
 
     def relative(self, path: Path) -> str | None:
         try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
+            return Path(os.path.realpath(path)).relative_to(os.path.realpath(self.root)).as_posix()
         except ValueError:
             return None
 
@@ -120,25 +125,28 @@ class LoadedConfig:
             return None, None
         found: tuple[int | None, str | None] = (None, None)
         for pattern, tokens in self.settings.budgets.items():
-            if glob_match(relative, pattern):
-                found = (tokens, pattern)
+            try:
+                if glob_match(relative, pattern):
+                    found = (tokens, pattern)
+            except Exception:  # reported when the config was loaded; a bad glob never stops a check
+                continue
         return found
 
 
 def find_config_file(start: Path) -> Path | None:
     directory = start if start.is_dir() else start.parent
-    directory = directory.resolve()
+    directory = Path(os.path.realpath(directory))  # never raises on a symlink loop, unlike resolve()
     for folder in (directory, *directory.parents):
         candidate = folder / "promptwise.toml"
         if candidate.is_file():
             return candidate
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
-            try:
-                if "[tool.promptwise" in pyproject.read_text(encoding="utf-8", errors="replace"):
-                    return pyproject
-            except OSError:
-                continue
+            data, why = read_bytes(pyproject, MAX_CONFIG_BYTES)
+            if data is None and why and "limit" in why:
+                return pyproject  # too large to look inside: loading it says so, naming the file
+            if data is not None and b"[tool.promptwise" in data:
+                return pyproject
     return None
 
 
@@ -164,19 +172,42 @@ def load_config(start: Path, overrides: dict[str, Any] | None = None) -> LoadedC
 
 
 def load_config_file(path: Path, overrides: dict[str, Any] | None = None) -> LoadedConfig:
+    data_bytes, why = read_bytes(path, MAX_CONFIG_BYTES)
+    if data_bytes is None:
+        return _validate({}, path, overrides, [ConfigProblem(path, "", f"cannot read {path.name}: {why}; its settings were not used")])
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data_bytes.decode("utf-8")
         data = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError) as exc:
-        return _validate({}, path, overrides, [ConfigProblem(path, "", f"cannot read {path.name}: {exc}")])
+    except UnicodeDecodeError as exc:
+        return _validate({}, path, overrides, [ConfigProblem(path, "", f"{path.name} is not UTF-8 text: {exc.reason} at byte {exc.start:,}")])
+    except RecursionError:
+        return _validate({}, path, overrides, [ConfigProblem(path, "", f"{path.name} is nested too deeply to read; its settings were not used")])
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", 0) or _line_from_message(str(exc))
         return _validate(
             {}, path, overrides, [ConfigProblem(path, "", f"{path.name} is not valid TOML: {exc}", max(0, line - 1))]
         )
+    if _too_deep(data, MAX_CONFIG_DEPTH):
+        return _validate({}, path, overrides, [ConfigProblem(path, "", f"{path.name} nests more than {MAX_CONFIG_DEPTH} levels deep; its settings were not used")])
     if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("promptwise", {})
+        tool = data.get("tool", {})
+        data = tool.get("promptwise", {}) if isinstance(tool, dict) else {}
+        if not isinstance(data, dict):
+            return _validate({}, path, overrides, [ConfigProblem(path, "tool.promptwise", "[tool.promptwise] must be a table")])
     return _validate(data, path, overrides, text=text)
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return False
 
 
 def _line_from_message(message: str) -> int:
@@ -196,7 +227,9 @@ def _validate(
     source = path or Path("<settings>")
     for _ in range(10):
         try:
-            return LoadedConfig(Config.model_validate(merged), path, problems)
+            settings = Config.model_validate(merged)
+            problems.extend(_check_globs(settings, source, text))
+            return LoadedConfig(settings, path, problems)
         except ValidationError as exc:
             for error in exc.errors():
                 loc = [str(p) for p in error["loc"]]
@@ -204,6 +237,40 @@ def _validate(
                 problems.append(ConfigProblem(source, key, _describe(error, key), _key_line(text, loc)))
                 _drop(merged, error["loc"])
     return LoadedConfig(Config(), path, problems)
+
+
+def _check_globs(settings: Config, source: Path, text: str) -> list[ConfigProblem]:
+    """A glob that does not compile (`[z-a]`) or whose matcher fails is a problem and is dropped: never an abort."""
+    found: list[ConfigProblem] = []
+
+    explain = getattr(formats, "glob_problem", None)
+
+    def bad(pattern: str) -> str | None:
+        try:
+            glob_match("probe/file.md", pattern)
+            why = explain(pattern) if explain is not None else None
+        except Exception as exc:  # whatever the matcher raises for this pattern
+            return f"{type(exc).__name__}: {str(exc)[:120]}"
+        return why[:160] if why else None
+
+    for pattern in list(settings.budgets):
+        why = bad(pattern)
+        if why is not None:
+            found.append(ConfigProblem(source, f"budgets.{pattern}", f"budget glob {_short(pattern)} is invalid ({why}); it is ignored", _key_line(text, [pattern])))
+            del settings.budgets[pattern]
+    for key in ("plain_prompts", "exclude"):
+        globs: list[str] = getattr(settings, key)
+        for pattern in list(globs):
+            why = bad(pattern)
+            if why is not None:
+                found.append(ConfigProblem(source, key, f"{key} glob {_short(pattern)} is invalid ({why}); it is ignored", _key_line(text, [key])))
+                globs.remove(pattern)
+    return found
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _describe(error: dict[str, Any], key: str) -> str:
@@ -220,7 +287,7 @@ def _describe(error: dict[str, Any], key: str) -> str:
     elif "gt" in ctx or "ge" in ctx or "le" in ctx or "lt" in ctx:
         bounds = ", ".join(f"{k} {v}" for k, v in ctx.items() if k in ("gt", "ge", "lt", "le"))
         allowed = f"; allowed: {bounds}"
-    return f"'{key}': {error['msg']} (got {error.get('input')!r}){allowed}; using the default instead"
+    return f"'{key}': {error['msg']} (got {_short(error.get('input'))}){allowed}; using the default instead"
 
 
 def _drop(data: dict[str, Any], loc: tuple[Any, ...]) -> None:

@@ -3,12 +3,15 @@
 Importing this package does not import litellm; the first model call does.
 """
 
-from .results import AssertionResult, CaseResult, CheapestResult, ModelSummary, RunResult, SuiteSummary
-from .runner import CancelToken, Progress, RunOptions, find_cheapest, run_suite, run_suites
+from .cheapest import find_cheapest
+from .results import AssertionResult, CallDestination, CaseResult, CheapestResult, ModelSummary, RunResult, SuiteSummary
+from .routing import Routing
+from .runner import CancelToken, Progress, RunOptions, destinations, run_suite, run_suites
 from .suite import CaseLocation, LoadedCase, LoadedSuite, Suite, SuiteProblem, case_locations, find_suites, load_suite
 
 __all__ = [
     "AssertionResult",
+    "CallDestination",
     "CancelToken",
     "CaseLocation",
     "CaseResult",
@@ -22,7 +25,9 @@ __all__ = [
     "Suite",
     "SuiteProblem",
     "SuiteSummary",
+    "Routing",
     "case_locations",
+    "destinations",
     "find_cheapest",
     "find_suites",
     "load_suite",

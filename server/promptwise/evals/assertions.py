@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol
+
+import regex
 
 from .results import AssertionResult
 from .suite import (
@@ -23,6 +27,8 @@ from .suite import (
     regex_flags,
 )
 
+REGEX_TIMEOUT = 1.0  # seconds a pattern may spend on one output; a backtracking pattern is stopped, not waited for
+REGEX_SLICE = 0.02  # seconds a pattern may run on the event loop before it moves to a thread
 _FENCE = re.compile(r"^\s*```[\w-]*\s*\n(?P<body>.*?)\n\s*```\s*$", re.DOTALL)
 
 
@@ -66,6 +72,8 @@ async def check(assertion: Any, seen: Observation, grader: Grader | None, judge_
     kind: str = assertion.type
     negated = kind.startswith("not-")
     ok, fact, score = await _evaluate(assertion, seen, grader, judge_model, embedding_model)
+    if ok is None:  # undecided (a pattern stopped at its time limit): fails whether or not negated
+        return shared_result(kind, False, fact, score)
     return shared_result(kind, (not ok) if negated else ok, fact, score)
 
 
@@ -85,7 +93,7 @@ def shared_result(kind: str, passed: bool, reason: str, score: float | None) -> 
     return found
 
 
-async def _evaluate(a: Any, seen: Observation, grader: Grader | None, judge_model: str | None, embedding_model: str | None) -> tuple[bool, str, float | None]:
+async def _evaluate(a: Any, seen: Observation, grader: Grader | None, judge_model: str | None, embedding_model: str | None) -> tuple[bool | None, str, float | None]:
     out = seen.output
     base = a.type.removeprefix("not-")
     if isinstance(a, TextAssertion):
@@ -111,12 +119,12 @@ async def _evaluate(a: Any, seen: Observation, grader: Grader | None, judge_mode
             return True, f"output contains all {len(a.value)} of {short(a.value)}", None
         return False, f"output is missing {short(missing)}", None
     if isinstance(a, RegexAssertion):
-        match = re.search(a.value, out, regex_flags(a.flags))
-        if match:
-            return True, f"/{a.value}/ matches {short(match.group(0))}", None
-        return False, f"/{a.value}/ does not match the output", None
+        return await _regex(a.value, a.flags, out)
     if isinstance(a, JsonAssertion):
-        return _is_json(out, a.json_schema)
+        if a.json_schema is None:
+            return _is_json(out, None)
+        # Off the event loop: a big schema against a big output must not stall other cases or Ctrl-C.
+        return await asyncio.to_thread(_is_json, out, a.json_schema)
     if isinstance(a, MaxTokensAssertion):
         n = seen.completion_tokens
         if n is None:
@@ -149,6 +157,28 @@ async def _evaluate(a: Any, seen: Observation, grader: Grader | None, judge_mode
     raise GradingError(f"unsupported assertion {a.type}")
 
 
+@lru_cache(maxsize=256)
+def _compiled(pattern: str, flags: str | None) -> Any:
+    return regex.compile(pattern, regex_flags(flags))
+
+
+async def _regex(pattern: str, flags: str | None, out: str) -> tuple[bool | None, str, float | None]:
+    compiled = _compiled(pattern, flags)
+    try:
+        try:
+            # Almost every pattern finishes at once: inline, with a slice too short to stall other cases.
+            match = compiled.search(out, timeout=REGEX_SLICE)
+        except TimeoutError:
+            # `^(a|aa)+$` on a long output backtracks for ever: the rest of its time goes to a thread with the
+            # GIL released, so neither the other cases nor Ctrl-C wait for it, and it is stopped at its limit.
+            match = await asyncio.to_thread(compiled.search, out, timeout=REGEX_TIMEOUT, concurrent=True)
+    except TimeoutError:
+        return None, f"/{pattern}/ was stopped after {REGEX_TIMEOUT:g} s on this output (it backtracks too much; simplify the pattern)", None
+    if match:
+        return True, f"/{pattern}/ matches {short(match.group(0))}", None
+    return False, f"/{pattern}/ does not match the output", None
+
+
 def _equals(expected: Any, out: str) -> tuple[bool, str, float | None]:
     if isinstance(expected, (dict, list)):
         try:
@@ -169,7 +199,7 @@ def _unfenced(text: str) -> str:
     return m.group("body") if m else text
 
 
-def _is_json(out: str, schema: dict[str, Any] | None) -> tuple[bool, str, float | None]:
+def _is_json(out: str, schema: dict[str, Any] | None) -> tuple[bool | None, str, float | None]:
     try:
         value = json.loads(out)
     except ValueError as exc:
@@ -179,13 +209,73 @@ def _is_json(out: str, schema: dict[str, Any] | None) -> tuple[bool, str, float 
     if schema is None:
         return True, "output is valid JSON", None
     import jsonschema
+    from referencing.exceptions import Unresolvable
 
-    validator_cls = jsonschema.validators.validator_for(schema)
-    error = jsonschema.exceptions.best_match(validator_cls(schema).iter_errors(value))
+    try:
+        validator = _validator(schema)
+        error = jsonschema.exceptions.best_match(validator.iter_errors(value))
+    except Unresolvable as exc:  # jsonschema wraps it, still an Unresolvable
+        ref = str(exc).removeprefix("Unresolvable: ")
+        return None, f"the schema's $ref {ref!r} cannot be resolved: promptwise never fetches a schema over the network; put the definition in the schema (under $defs)", None
+    except RecursionError:
+        return None, "the schema refers to itself without end ($ref loop); it cannot be checked", None
     if error is None:
         return True, "output is JSON matching the schema", None
     where = "/".join(str(p) for p in error.absolute_path)
     return False, f"output is JSON but does not match the schema{' at ' + where if where else ''}: {error.message}", None
+
+
+def _refuse(uri: str) -> Any:
+    import referencing.exceptions
+
+    raise referencing.exceptions.NoSuchResource(ref=uri)
+
+
+def _validator(schema: dict[str, Any]) -> Any:
+    """A validator whose $refs resolve only within the schema and whose patterns have a time limit."""
+    import jsonschema
+    from referencing import Registry
+
+    base = jsonschema.validators.validator_for(schema)
+    timed = jsonschema.validators.extend(base, {"pattern": _pattern, "patternProperties": _pattern_properties})
+    return timed(schema, registry=Registry(retrieve=_refuse))
+
+
+def _search(pattern: str, text: str) -> bool:
+    return regex.search(pattern, text, timeout=REGEX_TIMEOUT) is not None
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    from jsonschema.exceptions import ValidationError
+
+    if not validator.is_type(instance, "string"):
+        return
+    try:
+        if not _search(pattern, instance):
+            yield ValidationError(f"{short(instance)} does not match {pattern!r}")
+    except TimeoutError:
+        yield ValidationError(f"pattern {pattern!r} was stopped after {REGEX_TIMEOUT:g} s (it backtracks too much)")
+    except regex.error as exc:
+        yield ValidationError(f"pattern {pattern!r} is not a valid regular expression: {exc}")
+
+
+def _pattern_properties(validator: Any, patterns: dict[str, Any], instance: Any, schema: Any) -> Any:
+    from jsonschema.exceptions import ValidationError
+
+    if not validator.is_type(instance, "object"):
+        return
+    for pattern, subschema in patterns.items():
+        for key, value in instance.items():
+            try:
+                found = _search(pattern, key)
+            except TimeoutError:
+                yield ValidationError(f"pattern {pattern!r} was stopped after {REGEX_TIMEOUT:g} s (it backtracks too much)")
+                return
+            except regex.error as exc:
+                yield ValidationError(f"pattern {pattern!r} is not a valid regular expression: {exc}")
+                return
+            if found:
+                yield from validator.descend(value, subschema, path=key, schema_path=pattern)
 
 
 # ---- model-graded helpers ----

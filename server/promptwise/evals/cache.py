@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import queue
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,45 @@ from typing import Any
 from ..files import write_atomic
 
 CACHE_VERSION = 1
+TEMP_SUFFIX = ".promptwise-tmp"
+_TEMP_PID = re.compile(r"\.(\d+)-\d+-\d+\.promptwise-tmp$")  # files.write_atomic's `NAME.PID-THREAD-N.promptwise-tmp`
+
+
+def remove_stale_temp_files(folder: Path | str, depth: int = 1) -> int:
+    """Delete temporary files that a killed run left in `folder` (and `depth` levels below it). A file
+    whose writer is still alive (another run writing now) is left alone. Returns how many were removed."""
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                if depth > 0:
+                    removed += remove_stale_temp_files(entry.path, depth - 1)
+            elif entry.name.endswith(TEMP_SUFFIX) and not _writer_alive(entry.name):
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+def _writer_alive(name: str) -> bool:
+    m = _TEMP_PID.search(name)
+    if m is None:
+        return False
+    pid = int(m.group(1))
+    if pid == os.getpid():
+        return True  # this process may be writing it now
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's live process, or undecidable: keep it
+    return True
 
 
 def cache_key(kind: str, model: str, api_base: str | None, payload: Any, repeat: int = 0) -> str:
@@ -128,6 +168,9 @@ class ResponseCache:
             write_atomic(target, data)
         except OSError:
             self.write_errors += 1  # a full disk loses cache entries, not the run
+
+    def remove_stale_temp_files(self) -> int:
+        return remove_stale_temp_files(self.folder, depth=1) if self.enabled else 0
 
     def start_writer(self) -> None:
         if self._thread is None and self.enabled:

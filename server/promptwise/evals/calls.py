@@ -12,11 +12,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalog import Catalog, ModelCard
-from ..config import LoadedConfig
+from .routing import Target, resolve_target
+from .secrets import Secrets
+
+__all__ = ["Completion", "Embedding", "ModelClient", "ProviderError", "Secrets", "Target", "load_litellm", "resolve_target"]
 
 MAX_RETRY_WAIT = 60.0
-_SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD)", re.IGNORECASE)
 _litellm: Any = None
 
 
@@ -24,76 +25,15 @@ def load_litellm() -> Any:
     """Import litellm once, offline: its price map from the wheel, no debug banners."""
     global _litellm
     if _litellm is None:
+        _no_uname_process()
         os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
         import litellm
 
         litellm.suppress_debug_info = True
         litellm.telemetry = False
+        _quiet_logs()
         _litellm = litellm
     return _litellm
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where a model named in a suite is called, and how it is priced."""
-
-    label: str  # as the suite or CLI names it
-    model: str  # as litellm calls it
-    api_base: str | None = None
-    api_key_env: str | None = None
-    card: ModelCard | None = None
-
-    def api_key(self) -> str | None:
-        if self.api_key_env:
-            return os.environ.get(self.api_key_env)
-        if self.api_base and self.model.startswith(("openai/", "litellm_proxy/")):
-            env = "OPENAI_API_KEY" if self.model.startswith("openai/") else "LITELLM_PROXY_API_KEY"
-            return os.environ.get(env) or "no-key"  # local servers often take any key, but the client needs one
-        return None
-
-    def missing_key(self) -> str | None:
-        if self.api_key_env and not os.environ.get(self.api_key_env):
-            return f"environment variable {self.api_key_env} (api_key_env for {self.label}) is not set"
-        return None
-
-
-def resolve_target(label: str, config: LoadedConfig, catalog: Catalog) -> Target:
-    settings = config.settings
-    spec = settings.models.get(label)
-    card = catalog.resolve(label)
-    api_base = (spec.api_base if spec else None) or settings.evals.api_base
-    key_env = (spec.api_key_env if spec else None) or settings.evals.api_key_env
-    if spec is not None and spec.litellm_model:
-        model = spec.litellm_model
-    elif spec is not None and spec.api_base:
-        model = label if "/" in label else f"{spec.provider or 'openai'}/{label}"
-    elif settings.evals.api_base:
-        model = f"litellm_proxy/{label}"  # an OpenAI-compatible gateway such as a LiteLLM Proxy
-    elif card is not None and card.source.startswith("litellm"):
-        model = card.name
-    else:
-        model = label
-    return Target(label=label, model=model, api_base=api_base, api_key_env=key_env, card=card)
-
-
-class Secrets:
-    """Values that must never be written anywhere: the API keys evals use, and anything in the environment
-    that looks like a credential (a KEY/TOKEN/SECRET/PASSWORD variable with a key-length value; short
-    values like `production` are left alone so model outputs are not mangled)."""
-
-    def __init__(self, key_envs: list[str] | None = None) -> None:
-        values = {os.environ.get(n, "") for n in key_envs or []}
-        values = {v for v in values if len(v) >= 6}
-        values |= {v for n, v in os.environ.items() if _SECRET_NAME.search(n) and len(v) >= 16}
-        self.values = sorted(values, key=len, reverse=True)
-
-    def scrub(self, text: str | None) -> str | None:
-        if not text or not self.values:
-            return text
-        for value in self.values:
-            if value in text:
-                text = text.replace(value, "***")
-        return text
 
 
 class ProviderError(Exception):
@@ -104,6 +44,38 @@ class ProviderError(Exception):
         self.message = message
         self.status = status
         self.attempts = attempts
+
+
+def _no_uname_process() -> None:
+    """The OpenAI SDK describes the platform in a header, and platform.processor() runs `uname -p` to
+    learn it. An eval starts no process: the processor is recorded as unknown instead."""
+    import platform
+
+    try:
+        platform.uname().__dict__.setdefault("processor", "")  # the cached_property's slot
+    except (AttributeError, TypeError):  # another Python's platform module: leave it
+        pass
+
+
+def _quiet_logs() -> None:
+    """litellm's own loggers may quote a request (its headers included): only errors, and scrubbed."""
+    import logging
+
+    secrets = Secrets()
+
+    class _Scrub(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            try:
+                record.msg = secrets.scrub(record.getMessage()) or ""
+                record.args = None
+            except Exception:  # a record that cannot be formatted is dropped, not shown raw
+                return False
+            return True
+
+    for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm", "httpx"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.ERROR)
+        logger.addFilter(_Scrub())
 
 
 @dataclass
@@ -254,10 +226,12 @@ class ModelClient:
         tool_calls = None
         raw_calls = getattr(message, "tool_calls", None)
         if raw_calls:
-            tool_calls = [
-                {"name": getattr(tc.function, "name", None), "arguments": _json_or_text(getattr(tc.function, "arguments", None))}
-                for tc in raw_calls
-            ]
+            tool_calls = self.secrets.scrub_value(
+                [
+                    {"name": getattr(tc.function, "name", None), "arguments": _json_or_text(getattr(tc.function, "arguments", None))}
+                    for tc in raw_calls
+                ]
+            )
         usage = getattr(response, "usage", None)
         prompt_tokens = getattr(usage, "prompt_tokens", None) if usage is not None else None
         completion_tokens = getattr(usage, "completion_tokens", None) if usage is not None else None

@@ -43,8 +43,12 @@ def to_json(result: RunResult) -> str:
 
 def save_run(result: RunResult, root: Path) -> Path:
     """`root/.promptwise/runs/<timestamp>/results.json`, written atomically; returns the file."""
+    from .cache import remove_stale_temp_files
+
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-    folder = root / ".promptwise" / "runs" / stamp
+    runs = root / ".promptwise" / "runs"
+    remove_stale_temp_files(runs, depth=1)  # results.json of a run that was killed while writing it
+    folder = runs / stamp
     folder.mkdir(parents=True, exist_ok=True)
     result.run_dir = str(folder)
     target = folder / "results.json"

@@ -77,6 +77,17 @@ class SuiteSummary(BaseModel):
     models: list[str] = Field(default_factory=list)
     cases: int = 0
     problems: list[str] = Field(default_factory=list, description="Errors that kept the suite, or part of it, from running.")
+    warnings: list[str] = Field(default_factory=list, description="Settings that were ignored, and why (e.g. routing a repository may not set).")
+
+
+class CallDestination(BaseModel):
+    """Where one model's calls went and who decided it (the key's variable name, never its value)."""
+
+    model: str
+    role: Literal["model", "judge", "embedding"] = "model"
+    host: str
+    source: str = Field(description="Who chose the host: the provider's own endpoint, the user config, a flag.")
+    key_env: Optional[str] = Field(None, description="The environment variable whose value was sent as the key.")
 
 
 class CandidateTrial(BaseModel):
@@ -111,6 +122,7 @@ class RunResult(BaseModel):
     models: list[ModelSummary] = Field(default_factory=list)
     results: list[CaseResult] = Field(default_factory=list)
     cheapest: list[CheapestResult] = Field(default_factory=list)
+    destinations: list[CallDestination] = Field(default_factory=list, description="Where each model's calls went.")
     spent: float = Field(0.0, description="USD this run paid, grading included.")
     cached: int = 0
     run_dir: Optional[str] = None

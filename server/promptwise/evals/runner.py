@@ -17,12 +17,13 @@ from .. import __version__
 from ..analysis import analyze, catalog_for
 from ..catalog import Catalog
 from ..config import LoadedConfig, load_config
-from ..fixes.models import suggest_models
 from ..formats import Format, PromptDocument, Severity, detect_format, parse_document, read_prompt_file, render_document
-from .assertions import GradingError, Observation, check, cosine, judge_messages, parse_verdict
-from .cache import RequestKeys, ResponseCache, cache_key
-from .calls import CallSettings, Completion, ModelClient, ProviderError, Secrets, Target, resolve_target
-from .results import CandidateTrial, CaseResult, CheapestResult, Location, RunResult, SuiteSummary, summarize
+from .assertions import GradingError, Observation, check
+from .cache import RequestKeys, ResponseCache
+from .grading import _Grader
+from .calls import CallSettings, Completion, ModelClient, ProviderError, Secrets
+from .results import CallDestination, CaseResult, Location, RunResult, SuiteSummary, summarize
+from .routing import Routing, Target, call_params, destinations_of, repository_routing, resolve_target
 from .suite import LoadedCase, LoadedSuite, RubricAssertion, SimilarAssertion, load_suite
 
 
@@ -35,6 +36,7 @@ class RunOptions:
     timeout: float | None = None
     retries: int | None = None
     cache_dir: Path | None = None
+    routing: Routing | None = None  # hosts the user chose for this run (flags, editor user settings)
 
 
 @dataclass
@@ -113,6 +115,8 @@ class PreparedSuite:
     embedding_model: str | None = None
     cache: ResponseCache | None = None
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    routing: Routing | None = None
 
     @property
     def runnable(self) -> bool:
@@ -125,7 +129,11 @@ class PreparedSuite:
             models=[t.label for t in self.targets],
             cases=len(self.loaded.cases),
             problems=self.problems,
+            warnings=self.warnings,
         )
+
+    def target(self, model: str, catalog: Catalog | None = None) -> Target:
+        return resolve_target(model, self.config, catalog or catalog_for(self.config), self.routing)
 
 
 def _display(path: Path) -> str:
@@ -136,7 +144,7 @@ def _display(path: Path) -> str:
 @lru_cache(maxsize=256)
 def _display_from(path: Path, cwd: str) -> str:
     try:
-        return path.resolve().relative_to(Path(cwd).resolve()).as_posix()
+        return Path(os.path.realpath(path)).relative_to(os.path.realpath(cwd)).as_posix()
     except ValueError:
         return str(path)
 
@@ -152,31 +160,46 @@ def cache_folder(config: LoadedConfig, override: Path | None = None) -> Path:
 def prepare(loaded: LoadedSuite, options: RunOptions, models: list[str] | None = None) -> PreparedSuite:
     """Parse the suite's prompt once and resolve its models; problems keep the suite from running."""
     config = load_config(loaded.path)
-    prepared = PreparedSuite(loaded=loaded, config=config, display=_display(loaded.path))
+    prepared = PreparedSuite(loaded=loaded, config=config, display=_display(loaded.path), routing=options.routing)
+    try:
+        _prepare(prepared, options, models)
+    except Exception as exc:  # one bad prompt is one problem; the other suites still run
+        prepared.doc = None
+        prepared.problems = [f"{_display(loaded.prompt_path or loaded.path)}: cannot be prepared: {type(exc).__name__}: {str(exc)[:300]}"]
+    return prepared
+
+
+def _prepare(prepared: PreparedSuite, options: RunOptions, models: list[str] | None) -> None:
+    loaded, config = prepared.loaded, prepared.config
     errors = [p for p in loaded.problems if p.severity == "error"]
     if errors or loaded.suite is None:
         prepared.problems = [f"{_display(p.path)}:{p.line + 1}:{p.column + 1}: {p.message}" for p in errors] or ["the suite could not be read"]
-        return prepared
+        return
     suite = loaded.suite
+    prepared.warnings = [
+        *repository_routing(config),
+        *(f"{_display(p.path)}:{p.line + 1}:{p.column + 1}: {p.message}" for p in loaded.problems if p.severity == "warning"),
+    ]
     if loaded.prompt_path is None:
         prepared.problems = ["the suite has no prompt file"]
-        return prepared
+        return
     read = read_prompt_file(loaded.prompt_path, config.settings.max_file_size)
     if read.text is None:
         prepared.problems = [f"{_display(loaded.prompt_path)}: {f.message}" for f in read.problems]
-        return prepared
+        return
     fmt = detect_format(loaded.prompt_path, config.settings.plain_prompts, config.root) or Format.PLAIN
     doc = parse_document(loaded.prompt_path, read.text, fmt)
     broken = [f for f in [*read.problems, *doc.problems] if f.severity is Severity.ERROR]
     if broken:
         lines = doc.lines
         prepared.problems = [f"{_display(doc.path)}:{lines.line_of(f.span.start) + 1}: {f.message}" for f in broken]
-        return prepared
+        return
     prepared.doc = doc
+    prepared.warnings.extend(_unused_endpoints(doc))
     catalog = catalog_for(config)
     names = models or options.models or suite.models or [doc.model or config.settings.default_model]
-    prepared.targets = [resolve_target(name, config, catalog) for name in dict.fromkeys(names)]
-    prepared.params = {**prompt_params(doc), **suite.params}
+    prepared.targets = [resolve_target(name, config, catalog, options.routing) for name in dict.fromkeys(names)]
+    prepared.params = {**prompt_params(doc), **call_params(suite.params)}
     if doc.tools and "tools" not in prepared.params:
         prepared.params["tools"] = doc.tools
     prepared.repeat = options.repeat or suite.repeat
@@ -184,7 +207,21 @@ def prepare(loaded: LoadedSuite, options: RunOptions, models: list[str] | None =
     prepared.judge_model = suite.judge_model or config.settings.evals.judge_model
     prepared.embedding_model = suite.embedding_model or config.settings.evals.embedding_model
     prepared.cache = ResponseCache(cache_folder(config, options.cache_dir), enabled=options.use_cache)
-    return prepared
+
+
+def _unused_endpoints(doc: PromptDocument) -> list[str]:
+    """A Prompty `model.configuration` may name an endpoint (azure_endpoint, base_url...): evals never call it."""
+    model = doc.frontmatter.get("model") if doc.format is Format.PROMPTY else None
+    configuration = model.get("configuration") if isinstance(model, dict) else None
+    if not isinstance(configuration, dict):
+        return []
+    named = [str(k) for k in configuration if any(w in str(k).lower() for w in ("endpoint", "base", "url", "key", "host"))]
+    if not named:
+        return []
+    return [
+        f"{_display(doc.path)}: model.configuration ({', '.join(named)}) is not used by evals: a prompt file cannot choose where "
+        "calls go; the model is called at its provider's own endpoint unless your user config or --api-base says otherwise"
+    ]
 
 
 # Frontmatter parameter spellings (Prompty parameters/options, Dotprompt config) -> OpenAI chat parameters.
@@ -257,90 +294,6 @@ def render_case(prepared: PreparedSuite, case: LoadedCase, secrets: Secrets) -> 
     if not messages:
         return Rendered([], warnings, "the prompt rendered to no messages")
     return Rendered(messages, warnings)
-
-
-# ---- grading with models ----
-
-
-class _Grader:
-    """Judge and embedding calls for one case; results are cached like the case's own call."""
-
-    def __init__(self, runner: "_Run", prepared: PreparedSuite) -> None:
-        self.runner = runner
-        self.prepared = prepared
-        self.cost = 0.0
-
-    def _target(self, model: str) -> Target:
-        return resolve_target(model, self.prepared.config, self.runner.catalog(self.prepared.config))
-
-    async def judge(self, model: str, rubric: str, output: str, vars: dict[str, Any]) -> tuple[bool, str]:
-        target = self._target(model)
-        messages = judge_messages(rubric, output, vars)
-        params = {"temperature": 0, "response_format": {"type": "json_object"}}
-        cache = self.prepared.cache
-        key = cache_key("judge", target.model, target.api_base, {"messages": messages, "params": params})
-        entry = cache.get(key) if cache else None
-        if entry is None:
-            try:
-                reply = await self.runner.client.complete(target, messages, params, self.prepared.timeout)
-            except ProviderError as exc:
-                raise GradingError(f"judge {model}: {exc.message}") from None
-            self.cost += reply.cost or 0.0
-            entry = reply.to_cache()
-            parse_verdict(reply.text)  # never cache a reply that cannot be used
-            if cache:
-                cache.put(key, entry)
-        return parse_verdict(entry.get("text") or "")
-
-    async def similarity(self, model: str, output: str, reference: str) -> float:
-        target = self._target(model)
-        cache = self.prepared.cache
-        memo = self.runner.embeddings
-        keys = {text: cache_key("embedding", target.model, target.api_base, text) for text in (output, reference)}
-        vectors: dict[str, list[float]] = {}
-        waiting: dict[str, asyncio.Future[list[float]]] = {}
-        mine: list[str] = []
-        for text, key in keys.items():
-            known = memo.get(key)
-            if isinstance(known, asyncio.Future):
-                waiting[text] = known  # another case is embedding the same text (a shared reference)
-                continue
-            if known is None and cache is not None:
-                entry = cache.get(key)
-                known = entry.get("vector") if entry else None
-            if known is not None:
-                vectors[text] = known
-                continue
-            memo[key] = asyncio.get_running_loop().create_future()
-            mine.append(text)
-        if mine:
-            try:
-                found = await self.runner.client.embed(target, mine, self.prepared.timeout)
-                if len(found.vectors) != len(mine):
-                    raise GradingError(f"embedding {model} returned {len(found.vectors)} vectors for {len(mine)} texts")
-            except (ProviderError, GradingError, asyncio.CancelledError) as exc:
-                for text in mine:
-                    future = memo.pop(keys[text])
-                    if not future.done():
-                        future.set_exception(GradingError(f"embedding {model}: another case's call failed"))
-                        future.exception()  # retrieved here, so an unawaited failure is not logged
-                if isinstance(exc, ProviderError):
-                    raise GradingError(f"embedding {model}: {exc.message}") from None
-                raise
-            self.cost += found.cost or 0.0
-            for text, vector in zip(mine, found.vectors):
-                vectors[text] = vector
-                future = memo[keys[text]]
-                future.set_result(vector)
-                # Only references stay in memory; a 10,000-case run must not hold every output's vector.
-                memo[keys[text]] = vector if text == reference else None
-                if memo[keys[text]] is None:
-                    memo.pop(keys[text])
-                if cache:
-                    cache.put(keys[text], {"vector": vector})
-        for text, future in waiting.items():
-            vectors[text] = await future
-        return cosine(vectors[output], vectors[reference])
 
 
 # ---- the run ----
@@ -515,8 +468,48 @@ def _client(options: RunOptions, prepared: list[PreparedSuite]) -> ModelClient:
         retries=options.retries if options.retries is not None else (evals.retries if evals else 3),
         backoff=evals.retry_backoff if evals else 1.0,
     )
-    key_envs = [t.api_key_env for p in prepared for t in p.targets if t.api_key_env]
-    return ModelClient(settings=settings, secrets=Secrets(key_envs))
+    return ModelClient(settings=settings, secrets=Secrets(key_envs(prepared, options)))
+
+
+def key_envs(prepared: list[PreparedSuite], options: RunOptions | None = None) -> list[str]:
+    """Every variable a run may send as a key: the models', the judges' and every one the user config names."""
+    from ..config.user import load_user_config
+
+    user = load_user_config().settings
+    names = [t.api_key_env for p in prepared for t in p.targets if t.api_key_env]
+    names += [n for n in (user.evals.api_key_env, *(m.api_key_env for m in user.models.values())) if n]
+    if options is not None and options.routing is not None and options.routing.api_key_env:
+        names.append(options.routing.api_key_env)
+    return list(dict.fromkeys(names))
+
+
+def destinations(suites: list[LoadedSuite | Path | PreparedSuite], options: RunOptions | None = None) -> list[CallDestination]:
+    """Where each model of these suites would be called (judge and embedding models included) and who
+    decided it; shown before every run. Never raises; a suite that cannot run has no destinations."""
+    options = options or RunOptions()
+    found: list[tuple[Target, str]] = []
+    for suite in suites:
+        try:
+            prepared = suite if isinstance(suite, PreparedSuite) else prepare(suite if isinstance(suite, LoadedSuite) else load_suite(suite), options)
+            if not prepared.runnable:
+                continue
+            found += [(t, "model") for t in prepared.targets]
+            for model, role in _graders(prepared):
+                found.append((prepared.target(model), role))
+        except Exception:  # a suite that cannot be prepared is reported by the run itself
+            continue
+    return [CallDestination(model=d.model, role=d.role, host=d.host, source=d.source, key_env=d.key_env) for d in destinations_of(found)]  # type: ignore[arg-type]
+
+
+def _graders(prepared: PreparedSuite) -> list[tuple[str, str]]:
+    found: dict[tuple[str, str], None] = {}
+    for case in prepared.loaded.cases:
+        for a in case.assertions:
+            if isinstance(a, RubricAssertion) and (a.model or prepared.judge_model):
+                found[(a.model or prepared.judge_model, "judge")] = None  # type: ignore[index]
+            elif isinstance(a, SimilarAssertion) and (a.model or prepared.embedding_model):
+                found[(a.model or prepared.embedding_model, "embedding")] = None  # type: ignore[index]
+    return list(found)
 
 
 def _concurrency(options: RunOptions, prepared: list[PreparedSuite]) -> int:
@@ -548,6 +541,7 @@ async def run_prepared(
     run = _Run(prepared, _concurrency(options, prepared), client, progress, phase)
     caches = [p.cache for p in prepared if p.cache is not None]
     for cache in caches:
+        await asyncio.to_thread(cache.remove_stale_temp_files)  # left by a run that was killed
         cache.start_writer()
     try:
         finished = await run.execute(cancel)
@@ -557,7 +551,7 @@ async def run_prepared(
     results = _ordered(run.results, prepared)
     models = summarize(results)
     spent = sum((r.cost or 0.0) for r in results if not r.cached) + sum((r.grading_cost or 0.0) for r in results)
-    return RunResult(
+    result = RunResult(
         version=__version__,
         started_at=started_at,
         seconds=round(time.perf_counter() - started, 3),
@@ -567,7 +561,10 @@ async def run_prepared(
         results=results,
         spent=spent,
         cached=sum(1 for r in results if r.cached),
+        destinations=destinations(prepared, options),
     )
+    client.secrets.scrub_run(result)
+    return result
 
 
 async def run_suites(
@@ -591,84 +588,3 @@ async def run_suite(
 ) -> RunResult:
     """Run one suite (the editor's entry point): typed results, progress after each case, cancellable."""
     return await run_suites([suite], options, progress, cancel)
-
-
-# ---- the cheapest model that passes ----
-
-
-async def find_cheapest(
-    loaded: LoadedSuite,
-    baseline: RunResult,
-    options: RunOptions,
-    progress: ProgressCallback | None = None,
-    cancel: CancelToken | None = None,
-    limit: int = 5,
-) -> CheapestResult | None:
-    """Try cheaper models cheapest first; stop at the first that passes as many cases as the current model.
-
-    The models tried are the ones `promptwise suggest` and the editor's "Switch to" actions offer
-    (`suggest_models`), so "find cheapest" never tries a model the editor would not suggest."""
-    prepared = prepare(loaded, options)
-    if not prepared.runnable or not prepared.targets or prepared.doc is None:
-        return None
-    current = prepared.targets[0].label
-    mine = [r for r in baseline.results if r.suite == prepared.display and r.model == current]
-    passed = sum(1 for r in mine if r.status == "passed")
-    summary = next((m for m in summarize(mine)), None)
-    analysis = analyze(prepared.doc, prepared.config, model=current)
-    measured_current = summary.cost_per_call if summary else None
-    found = CheapestResult(
-        suite=prepared.display,
-        current=current,
-        current_passed=passed,
-        total=len(mine),
-        current_cost_per_call=measured_current if measured_current is not None else analysis.cost_per_call,
-    )
-    if summary is not None and summary.errored:
-        found.note = f"{summary.errored} case(s) errored on {current}; fix those first"
-        return found
-    suggestions = suggest_models(analysis, prepared.config, limit=max(1, limit))
-    candidates = suggestions.candidates[: max(0, limit)]
-    if not candidates:
-        found.note = suggestions.reason
-        return found
-    for candidate in candidates:
-        if cancel is not None and cancel.cancelled:
-            found.note = "cancelled"
-            break
-        # Called by its catalog name, which litellm and config [models] know; the file's spelling may differ.
-        model = candidate.card.name
-        trial_suite = prepare(loaded, options, models=[model])
-        run = await run_prepared([trial_suite], options, progress, cancel, phase=f"candidate {model}")
-        counts = run.counts
-        model_summary = run.models[0] if run.models else None
-        trial = CandidateTrial(
-            model=model,
-            passed=counts["passed"],
-            failed=counts["failed"],
-            errored=counts["errored"],
-            cost_per_call=model_summary.cost_per_call if model_summary else None,
-            estimated_cost_per_call=candidate.cost_per_call,
-            verdict="",
-        )
-        found.tried.append(trial)
-        if run.cancelled:
-            trial.verdict = "cancelled"
-            found.note = "cancelled"
-            break
-        if counts["errored"]:
-            trial.verdict = f"{counts['errored']} case(s) errored"
-            continue
-        if counts["passed"] >= passed:
-            trial.verdict = f"passes {counts['passed']}/{len(run.results)}, as many as {current}"
-            found.chosen = model
-            mine_cost = found.current_cost_per_call
-            theirs = trial.cost_per_call if (trial.cost_per_call is not None and measured_current is not None) else candidate.cost_per_call
-            if mine_cost is not None and theirs is not None:
-                found.saving_per_call = mine_cost - theirs
-                found.saving_per_1000_calls = found.saving_per_call * 1000
-            break
-        trial.verdict = f"passes {counts['passed']}/{len(run.results)}, fewer than {current}'s {passed}"
-    if found.chosen is None and not found.note:
-        found.note = f"none of the {len(found.tried)} cheaper model(s) tried passes as many cases as {current}"
-    return found

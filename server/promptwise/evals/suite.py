@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import csv
 import difflib
-import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Iterator, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
+import regex
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .. import access
+from .parsing import LimitError, compose
 
 SUITE_SUFFIXES = (".evals.yaml", ".evals.yml")
 MAX_SUITE_BYTES = 16 * 1024 * 1024
@@ -69,8 +72,8 @@ class RegexAssertion(_Strict):
     @classmethod
     def _compiles(cls, value: str, info: Any) -> str:
         try:
-            re.compile(value, regex_flags(info.data.get("flags")))
-        except re.error as exc:
+            regex.compile(value, regex_flags(info.data.get("flags")))
+        except (regex.error, ValueError, OverflowError, RecursionError) as exc:
             raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
         return value
 
@@ -151,9 +154,10 @@ ASSERTION_TYPES: list[str] = [t for m in ASSERTION_MODELS for t in m.model_field
 
 
 def regex_flags(flags: str | None) -> int:
+    """Flags for the `regex` module (which has a match timeout; its flag values are those of `re`)."""
     value = 0
     for ch in flags or "":
-        value |= {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}[ch]
+        value |= {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL, "x": regex.VERBOSE}[ch]
     return value
 
 
@@ -350,28 +354,33 @@ def load_suite(path: Path, text: str | None = None) -> LoadedSuite:
     """Read and validate a suite; problems carry positions and never raise. `text` overrides the file (an editor)."""
     loaded = LoadedSuite(path=path, suite=None)
     if text is None:
-        try:
-            if path.stat().st_size > MAX_SUITE_BYTES:
-                loaded.problems.append(SuiteProblem(path, f"suite is larger than {MAX_SUITE_BYTES // 1048576} MiB; use cases_file"))
-                return loaded
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            loaded.problems.append(SuiteProblem(path, f"cannot read the suite: {exc}"))
+        # Only a regular file, size checked before the read: a FIFO or /dev/zero named *.evals.yaml is refused.
+        data, why = access.read_bytes(path, MAX_SUITE_BYTES, origin=path.parent)
+        if data is None:
+            loaded.problems.append(SuiteProblem(path, f"cannot read the suite: {why}"))
             return loaded
-    try:
-        loader = yaml.SafeLoader(text)
         try:
-            root = loader.get_single_node()
-            data = loader.construct_document(root) if root is not None else None
-        finally:
-            loader.dispose()
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data.count(b"\n", 0, exc.start)
+            loaded.problems.append(SuiteProblem(path, f"the suite is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start:,})", line))
+            return loaded
+    if len(text) > MAX_SUITE_BYTES:
+        loaded.problems.append(SuiteProblem(path, f"suite is larger than {MAX_SUITE_BYTES // 1048576} MiB; use cases_file"))
+        return loaded
+    try:
+        root, data = compose(text)
+    except LimitError as exc:
+        mark = exc.mark
+        loaded.problems.append(SuiteProblem(path, f"the suite {exc.message}", mark.line if mark else 0, mark.column if mark else 0))
+        return loaded
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
         loaded.problems.append(SuiteProblem(path, f"invalid YAML: {problem}", mark.line if mark else 0, mark.column if mark else 0))
         return loaded
-    except yaml.YAMLError as exc:
-        loaded.problems.append(SuiteProblem(path, f"invalid YAML: {exc}"))
+    except (yaml.YAMLError, RecursionError, ValueError) as exc:
+        loaded.problems.append(SuiteProblem(path, f"invalid YAML: {str(exc)[:200]}"))
         return loaded
     nodes = _Nodes(root)
     if not isinstance(data, dict):
@@ -397,13 +406,16 @@ def load_suite(path: Path, text: str | None = None) -> LoadedSuite:
         location = CaseLocation(path, *_span(node))
         loaded.cases.append(_loaded_case(len(loaded.cases), case, defaults, location))
     if suite.cases_file:
-        _load_cases_file(loaded, suite, defaults, nodes.find(("cases_file",)))
+        from .cases import load_cases_file
+
+        load_cases_file(loaded, suite, defaults, nodes.find(("cases_file",)))
     if not loaded.cases and not any(p.severity == "error" for p in loaded.problems):
         at = nodes.find(("cases",)) if "cases" in data else root
         loaded.problems.append(_problem_at(path, "the suite has no cases: add 'cases' or 'cases_file'", at))
     if suite.models is not None and not suite.models:
         loaded.problems.append(_problem_at(path, "'models' is empty; remove it to use the prompt's model", nodes.find(("models",))))
     _check_graders(loaded, suite, nodes)
+    _check_params(loaded, suite, nodes)
     if loaded.ok:
         loaded.prompt_path = _prompt_path(loaded, suite, nodes)
     loaded.problems.sort(key=lambda p: (str(p.path), p.line, p.column))
@@ -485,14 +497,29 @@ def _check_graders(loaded: LoadedSuite, suite: Suite, nodes: _Nodes) -> None:
                 return
 
 
+def _check_params(loaded: LoadedSuite, suite: Suite, nodes: _Nodes) -> None:
+    """Suite params that would choose a host or a key (api_base, api_key, extra_headers...) are never sent."""
+    from .routing import param_problem
+
+    for name in suite.params:
+        why = param_problem(str(name))
+        if why is not None:
+            loaded.problems.append(_problem_at(loaded.path, why, nodes.find(("params", name), key=True), "warning"))
+
+
 def _prompt_path(loaded: LoadedSuite, suite: Suite, nodes: _Nodes) -> Path | None:
     from ..formats import detect_format
 
     folder = loaded.path.parent
     if suite.prompt:
-        target = (folder / suite.prompt).resolve()
-        if not target.is_file():
-            loaded.problems.append(_problem_at(loaded.path, f"prompt file {suite.prompt} not found in {folder}", nodes.find(("prompt",))))
+        target = Path(os.path.realpath(folder / suite.prompt))  # a symlink loop is reported, not raised
+        why = access.refusal(target, loaded.path)
+        if why is None and not target.exists():
+            why = f"prompt file {suite.prompt} not found in {folder}"
+        elif why is None and not access.is_regular_file(target):
+            why = f"prompt file {suite.prompt} is not a regular file; it was not read"
+        if why is not None:
+            loaded.problems.append(_problem_at(loaded.path, why, nodes.find(("prompt",))))
             return None
         return target
     stem = loaded.name
@@ -502,7 +529,12 @@ def _prompt_path(loaded: LoadedSuite, suite: Suite, nodes: _Nodes) -> Path | Non
         if p.is_file() and not p.name.endswith(SUITE_SUFFIXES) and (detect_format(p) is not None or p.suffix in (".txt", ".md"))
     )
     if len(found) == 1:
-        return found[0].resolve()
+        target = Path(os.path.realpath(found[0]))
+        why = access.refusal(target, loaded.path)
+        if why is not None:  # a symlink out of the workspace
+            loaded.problems.append(_problem_at(loaded.path, f"{found[0].name}: {why}", nodes.root))
+            return None
+        return target
     if not found:
         message = f"no prompt file beside the suite: expected {stem}.prompty, {stem}.prompt or similar, or set 'prompt'"
     else:
@@ -513,101 +545,6 @@ def _prompt_path(loaded: LoadedSuite, suite: Suite, nodes: _Nodes) -> Path | Non
 
 def glob_escape(text: str) -> str:
     return re.sub(r"([*?\[])", r"[\1]", text)
-
-
-# ---- cases files ----
-
-
-def _load_cases_file(loaded: LoadedSuite, suite: Suite, defaults: CaseDefaults, node: yaml.Node | None) -> None:
-    assert suite.cases_file is not None
-    target = (loaded.path.parent / suite.cases_file).resolve()
-    if not target.is_file():
-        loaded.problems.append(_problem_at(loaded.path, f"cases file {suite.cases_file} not found", node))
-        return
-    if target.suffix.lower() not in (".jsonl", ".csv"):
-        loaded.problems.append(_problem_at(loaded.path, "cases_file must be a .jsonl or .csv file", node))
-        return
-    rows = _jsonl_rows(target, loaded) if target.suffix.lower() == ".jsonl" else _csv_rows(target, loaded)
-    errors = 0
-    for line, raw in rows:
-        location = CaseLocation(target, line)
-        try:
-            case = Case.model_validate(raw)
-        except ValidationError as exc:
-            for error in exc.errors():
-                loaded.problems.append(SuiteProblem(target, describe_error(error), line))
-            errors += 1
-            if errors >= 50:
-                loaded.problems.append(SuiteProblem(target, "too many invalid cases; stopped reading", line))
-                return
-            continue
-        loaded_case = _loaded_case(len(loaded.cases), case, defaults, location)
-        if not loaded_case.assertions:
-            loaded.problems.append(SuiteProblem(target, f"case '{loaded_case.name}' has no assertions: add 'assert' or defaults.assert", line))
-            errors += 1
-            if errors >= 50:
-                return
-            continue
-        loaded.cases.append(loaded_case)
-
-
-def _jsonl_rows(path: Path, loaded: LoadedSuite) -> Iterator[tuple[int, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        for number, text in enumerate(handle):
-            if not text.strip():
-                continue
-            try:
-                yield number, json.loads(text)
-            except ValueError as exc:
-                loaded.problems.append(SuiteProblem(path, f"line is not valid JSON: {exc}", number, getattr(exc, "colno", 1) - 1))
-
-
-_ASSERT_COLUMN = re.compile(r"^assert[.:](?P<type>[a-z-]+)$")
-
-
-def _csv_rows(path: Path, loaded: LoadedSuite) -> Iterator[tuple[int, Any]]:
-    """CSV: a column per variable; `__name` names the case; `assert.TYPE` columns hold an assertion's value."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        for header in reader.fieldnames or []:
-            m = _ASSERT_COLUMN.match(header or "")
-            if (header or "").startswith("assert") and (m is None or m.group("type") not in ASSERTION_TYPES):
-                loaded.problems.append(SuiteProblem(path, f"column '{header}' is not an assertion: use assert.TYPE with a TYPE from {', '.join(ASSERTION_TYPES)}", 0))
-        line = reader.line_num
-        for row in reader:
-            case: dict[str, Any] = {"vars": {}, "assert": []}
-            for key, value in row.items():
-                if key is None or value is None:
-                    continue
-                m = _ASSERT_COLUMN.match(key)
-                if key == "__name":
-                    case["name"] = value or None
-                elif m is not None:
-                    if value == "":
-                        continue
-                    case["assert"].append(_csv_assertion(m.group("type"), value))
-                else:
-                    case["vars"][key] = value
-            if case.get("name") is None:
-                case.pop("name", None)
-            yield line, case
-            line = reader.line_num
-
-
-def _csv_assertion(kind: str, cell: str) -> dict[str, Any]:
-    if kind.endswith(("contains-any", "contains-all")):
-        values = json.loads(cell) if cell.lstrip().startswith("[") else [v.strip() for v in cell.split("|")]
-        return {"type": kind, "value": values}
-    if kind.endswith("is-json"):
-        return {"type": kind} if cell.strip().lower() in ("", "true", "yes", "1") else {"type": kind, "schema": json.loads(cell)}
-    if kind.endswith(("max-tokens",)):
-        return {"type": kind, "value": int(cell)} if cell.strip().isdigit() else {"type": kind, "value": cell}
-    if kind.endswith(("cost", "latency")):
-        try:
-            return {"type": kind, "value": float(cell)}
-        except ValueError:
-            return {"type": kind, "value": cell}
-    return {"type": kind, "value": cell}
 
 
 # ---- for editors: where each case is ----
@@ -650,10 +587,14 @@ def find_suites(paths: list[Path], exclude: list[str] | None = None) -> tuple[li
                 for found in sorted(path.rglob(f"*{suffix}")):
                     relative = found.relative_to(path).as_posix()
                     if not any(glob_match(relative, g) for g in skip):
-                        suites.append(found)
+                        why = access.refusal(found, path)
+                        if why is None:
+                            suites.append(found)
+                        else:  # a symlink out of the folder being searched
+                            missing.append(f"{found}: {why}")
         elif is_suite(path):
-            if path.is_file():
-                suites.append(path)
+            if path.exists() or path.is_symlink():
+                suites.append(path)  # load_suite reports what is wrong with it (a FIFO, a symlink loop...)
             else:
                 missing.append(f"{path}: no such suite file")
         elif path.is_file():
@@ -664,5 +605,5 @@ def find_suites(paths: list[Path], exclude: list[str] | None = None) -> tuple[li
                 suites.append(beside)
         else:
             missing.append(f"{path}: no such file or folder")
-    unique = list(dict.fromkeys(p.resolve() for p in suites))
+    unique = list(dict.fromkeys(Path(os.path.realpath(p)) for p in suites))
     return unique, missing
