@@ -42,8 +42,9 @@ PARTS = ["leg column", "clamp", "caster", "hinge", "bracket"]
 def write_project(folder: Path, url: str, cases: int, concurrency: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(PROMPT, folder / "triage.prompty")
+    (folder / "server-url").write_text(url, encoding="utf-8")
     (folder / "promptwise.toml").write_text(
-        f'[evals]\napi_base = "{url}"\nretries = 0\ntimeout = 60\nconcurrency = {concurrency}\n', encoding="utf-8"
+        f"[evals]\nretries = 0\ntimeout = 60\nconcurrency = {concurrency}\n", encoding="utf-8"
     )
     with open(folder / "tickets.jsonl", "w", encoding="utf-8") as handle:
         for n in range(cases):
@@ -64,6 +65,13 @@ def write_project(folder: Path, url: str, cases: int, concurrency: int) -> Path:
         encoding="utf-8",
     )
     return folder / "triage.evals.yaml"
+
+
+def _routing(suite: Path):
+    """The fake server is the user's choice of host (a repository's config cannot choose one)."""
+    from promptwise.evals.routing import Routing
+
+    return Routing(api_base=(suite.parent / "server-url").read_text().strip(), source="the bench")
 
 
 def start_server(latency: float) -> tuple[subprocess.Popen, str]:
@@ -99,7 +107,7 @@ def same_calls(suite: Path) -> list[dict]:
     from promptwise.evals.calls import Secrets
     from promptwise.evals.runner import prepare, render_case
 
-    prepared = prepare(load_suite(suite), RunOptions(use_cache=False))
+    prepared = prepare(load_suite(suite), RunOptions(use_cache=False, routing=_routing(suite)))
     target = prepared.targets[0]
     secrets = Secrets()
     calls = []
@@ -125,7 +133,7 @@ async def promptwise_run(suite: Path, cache_dir: Path, use_cache: bool) -> tuple
     from promptwise.evals import RunOptions, run_suite
 
     started = time.perf_counter()
-    result = await run_suite(suite, RunOptions(use_cache=use_cache, cache_dir=cache_dir))
+    result = await run_suite(suite, RunOptions(use_cache=use_cache, cache_dir=cache_dir, routing=_routing(suite)))
     elapsed = time.perf_counter() - started
     return elapsed, {**result.counts, "cached": result.cached}
 
@@ -160,7 +168,8 @@ def memory_run(folder: Path) -> tuple[float, int, str]:
     script = (
         "import resource, sys\n"
         "from promptwise.cli.main import main\n"
-        "code = main(['eval', 'triage.evals.yaml', '--no-cache', '--junit', 'junit.xml'])\n"
+        "url = open('server-url').read().strip()\n"
+        "code = main(['eval', 'triage.evals.yaml', '--no-cache', '--junit', 'junit.xml', '--api-base', url])\n"
         "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         "print(f'MAXRSS {rss * (1 if sys.platform == \"darwin\" else 1024)}')\n"
         "sys.exit(code)\n"
