@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import dataclass
+
+# LSP ends a line at "\n", "\r\n" or a lone "\r"; an editor counts lines this way, so every position must.
+_BREAK = re.compile(r"\r\n?|\n")
 
 
 @dataclass(frozen=True, order=True)
@@ -70,14 +74,8 @@ class LineIndex:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        starts = [0]
-        find = text.find
-        i = find("\n")
-        while i != -1:
-            starts.append(i + 1)
-            i = find("\n", i + 1)
-        self._starts = starts
-        self._shift_from = len(starts)
+        self._starts = _line_starts(text, 0)
+        self._shift_from = len(self._starts)
         self._shift = 0
 
     @property
@@ -100,8 +98,13 @@ class LineIndex:
         return bisect_right(self._starts, offset, 0, k) - 1
 
     def line_text(self, line: int) -> str:
+        """The line's text without its line break."""
         start = self.line_start(line)
-        end = self.line_start(line + 1) - 1 if line + 1 < len(self._starts) else len(self.text)
+        if line + 1 >= len(self._starts):
+            return self.text[start:]
+        end = self.line_start(line + 1) - 1  # the last character of the break
+        if self.text[end] == "\n" and end > start and self.text[end - 1] == "\r":
+            end -= 1
         return self.text[start:end]
 
     def position(self, offset: int) -> Position:
@@ -136,14 +139,15 @@ class LineIndex:
         Every line start after the edit moves by the same amount, which goes into the shift: the work
         is proportional to the distance from the previous edit, not to the length of the text.
         """
-        first = self.line_of(span.start)
+        # A line start depends on the character before it and the one at it ("\r" then "\n" is one break),
+        # so the starts from span.start to the end of the new text are found again, one character each
+        # side of the edit included; the others only move.
+        first = self.line_of(max(span.start - 1, 0))
         last = self.line_of(span.end)
-        added = []
-        find = new_text.find
-        i = find("\n")
-        while i != -1:
-            added.append(span.start + i + 1)
-            i = find("\n", i + 1)
+        text = self.text
+        lo = max(span.start - 1, 0)
+        window = "".join((text[lo : span.start], new_text, text[span.end : span.end + 1]))
+        added = [s for s in _line_starts(window, lo)[1:] if span.start <= s <= span.start + len(new_text)]
         delta = len(new_text) - (span.end - span.start)
         starts = self._starts.copy()  # pointers only; the old index stays valid for older snapshots
         k, shift = self._shift_from, self._shift
@@ -156,8 +160,35 @@ class LineIndex:
                 starts[j] += shift
         starts[first + 1 : last + 1] = added
         index = LineIndex.__new__(LineIndex)
-        index.text = "".join((self.text[: span.start], new_text, self.text[span.end :]))  # one copy fewer than +
+        index.text = "".join((text[: span.start], new_text, text[span.end :]))  # one copy fewer than +
         index._starts = starts
         index._shift_from = first + 1 + len(added)
         index._shift = shift + delta
         return index
+
+
+def _line_starts(text: str, base: int) -> list[int]:
+    """`base` and the offset (plus `base`) after every line break in `text`."""
+    starts = [base]
+    if "\r" in text:
+        starts.extend(base + m.end() for m in _BREAK.finditer(text))
+        return starts
+    find = text.find
+    i = find("\n")
+    while i != -1:
+        starts.append(base + i + 1)
+        i = find("\n", i + 1)
+    return starts
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of `text` as LSP counts them, each with its line break (str.splitlines also splits
+    at form feeds, U+2028 and others, which editors do not)."""
+    out: list[str] = []
+    pos = 0
+    for m in _BREAK.finditer(text):
+        out.append(text[pos : m.end()])
+        pos = m.end()
+    if pos < len(text):
+        out.append(text[pos:])
+    return out

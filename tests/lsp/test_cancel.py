@@ -16,7 +16,7 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from promptwise.analysis import analyze_text
 from promptwise.config import load_config
-from promptwise.lsp.documents import OpenDocument, Snapshot, Workspace
+from promptwise.lsp.documents import Pending, Snapshot, Workspace
 from tests.lsp.conftest import PROFILES, SERVER, TRIAGE, Session, _profile, position_of, session_fixture, utf16
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
@@ -180,13 +180,13 @@ async def test_only_versions_that_are_asked_about_are_analyzed(workspace):
     uri = path.as_uri()
     state = Workspace()
     analyzed: list[str] = []
-    analyze = state._analyze  # the one step that analyzes a version of an open document
+    analyze = state.analyze  # the one step that analyzes a version of an open document
 
-    def counting(doc: OpenDocument) -> Snapshot:
-        analyzed.append(doc.text)
-        return analyze(doc)
+    def counting(job: Pending) -> Snapshot:
+        analyzed.append(job.lines.text)
+        return analyze(job)
 
-    state._analyze = counting  # type: ignore[method-assign]
+    state.analyze = counting  # type: ignore[method-assign]
     state.open(uri, TRIAGE, 1)
     text = TRIAGE
     versions = 1

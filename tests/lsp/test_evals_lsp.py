@@ -118,19 +118,16 @@ def reply(body) -> str:
 
 
 def make_project(root: Path, url: str) -> Path:
+    """The project's config prices the fake model; where calls go is the user's (initializationOptions.user)."""
     models = f"""
         [models."fake-gpt"]
         provider = "openai"
-        api_base = "{url}"
-        api_key_env = "{KEY_ENV}"
         input_cost_per_million = 1.0
         output_cost_per_million = 2.0
         context_window = 100000
     """
     evals = f"""
         [evals]
-        api_base = "{url}"
-        api_key_env = "{KEY_ENV}"
         retries = 0
         timeout = 10
         concurrency = 4
@@ -193,6 +190,8 @@ async def evals_client(client: LanguageClient, request: pytest.FixtureRequest, t
             capabilities=client_capabilities(request.param),
             root_uri=client.root.as_uri(),  # type: ignore[attr-defined]
             workspace_folders=[t.WorkspaceFolder(uri=client.root.as_uri(), name="evals")],  # type: ignore[attr-defined]
+            # As the extension sends them, from user-scope settings only.
+            initialization_options={"user": {"evals": {"apiBase": fake.url, "apiKeyEnv": KEY_ENV}}},
         )
     )
     yield

@@ -123,3 +123,32 @@ async def test_odd_inputs_in_every_format(session, text):
         await session.hover(uri, t.Position(1, 1))
         session.close(uri)
     await still_serving(session)
+
+
+async def test_a_file_that_is_not_a_regular_workspace_file_is_one_diagnostic_naming_it(session, tmp_path_factory):
+    """What an editor can open from a hostile repository: a FIFO, a link to /dev/zero, a symlink loop,
+    a link to a secret outside the workspace. The server reads none of them: one diagnostic each."""
+    import os
+
+    folder = session.root / "support" / f"not-regular-{session.profile}"
+    folder.mkdir()
+    outside = tmp_path_factory.mktemp("outside") / "id_rsa"
+    outside.write_text("PRIVATE KEY\n", encoding="utf-8")
+    os.mkfifo(folder / "fifo.prompty")
+    os.symlink("/dev/zero", folder / "zero.prompt")
+    os.symlink("loop.prompty", folder / "loop.prompty")
+    os.symlink(outside, folder / "key.prompty")
+    expected = {
+        "fifo.prompty": "is a FIFO, not a regular file; it was not analyzed",
+        "zero.prompt": "is a device, not a regular file; it was not analyzed",
+        "loop.prompty": "is a symlink loop; it was not analyzed",
+        "key.prompty": f"is a link: {outside} is outside the workspace; it was not read",
+    }
+    for name, says in expected.items():
+        uri = session.open(folder / name, "system:\nHello\n" if name == "key.prompty" else "")
+        (found,) = await session.diagnostics(uri)
+        assert found.severity == t.DiagnosticSeverity.Error and says in found.message, name
+        assert name in found.message
+        assert await session.hints(uri) == []  # not analyzed: nothing counted
+        session.close(uri)
+    await still_serving(session)

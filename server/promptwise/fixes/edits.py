@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Iterable
 
-from ..text import Span
+from ..text import Span, split_lines
 
 
 @dataclass(frozen=True)
@@ -50,8 +50,9 @@ def diff_edits(old: str, new: str) -> list[TextEdit]:
     """Line-granular edits that turn `old` into `new`, so a preview shows only the lines that change."""
     if old == new:
         return []
-    old_lines = old.splitlines(keepends=True)
-    new_lines = new.splitlines(keepends=True)
+    # Lines as the editor counts them ("\n", "\r\n", a lone "\r"), so each edit covers whole editor lines.
+    old_lines = split_lines(old)
+    new_lines = split_lines(new)
     starts = [0]
     for line in old_lines:
         starts.append(starts[-1] + len(line))
@@ -68,7 +69,7 @@ def unified_diff(old: str, new: str, name: str) -> str:
     """A reviewable preview of a fix, for the CLI and hovers."""
     return "".join(
         difflib.unified_diff(
-            old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{name}", f"b/{name}", n=1
+            split_lines(old), split_lines(new), f"a/{name}", f"b/{name}", n=1
         )
     )
 

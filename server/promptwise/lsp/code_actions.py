@@ -170,15 +170,15 @@ def _get(obj: Any, *path: str) -> Any:
 
 
 async def code_action(ls: PromptwiseServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
-    await ls.ready()
     client = _Client.of(ls)
     if not client.literals:
         return None  # a client that only takes Commands; every editor in use today takes literals
-    snap = ls.state.snapshot(params.text_document.uri)
+    snap = await ls.analysis(params.text_document.uri)
     if snap is None or snap.analysis is None:
         return None
     try:
-        offered = actions_for(ls, snap, params, client)
+        # Fixes and model suggestions take long on a big file: worked out on a worker.
+        offered = await ls.analyzer.run(actions_for, ls, snap, params, client)
         if _wanted(params.context.only, types.CodeActionKind.Empty):
             offered += eval_runs.code_actions(ls, snap.uri, params)  # "Run evals for this prompt"
         return offered or None
@@ -266,7 +266,7 @@ def _may_trim_here(snap: Snapshot, want: Span) -> bool:
     lines = snap.lines
     first, last = lines.line_of(want.start), lines.line_of(want.end)
     for line in range(first, min(last, first + MAX_SCANNED_LINES) + 1):
-        content = lines.line_text(line).rstrip("\r")
+        content = lines.line_text(line)
         if not content.strip() or content[-1:] in (" ", "\t"):
             return True
     return False
@@ -441,11 +441,16 @@ async def resolve(ls: PromptwiseServer, action: types.CodeAction) -> types.CodeA
     uri, version = data.get("uri"), data.get("version")
     if action.edit is not None or not isinstance(uri, str):
         return action
-    snap = ls.state.snapshot(uri)
+    doc = ls.state.get(uri)
+    snap = await ls.analysis(uri) if doc is not None and doc.version == version else None
     if snap is None or snap.analysis is None or snap.version != version:
         log.info("code action %r is for version %s of %s, which changed; not resolved", action.title, version, uri)
         return action
-    client = _Client.of(ls)
+    await ls.analyzer.run(_resolve_edit, action, snap, data, _Client.of(ls))
+    return action
+
+
+def _resolve_edit(action: types.CodeAction, snap: Snapshot, data: dict, client: _Client) -> None:
     try:
         if "fix" in data:
             key = list(data["fix"])
@@ -459,4 +464,3 @@ async def resolve(ls: PromptwiseServer, action: types.CodeAction) -> types.CodeA
                 action.edit = workspace_edit(snap, candidate.edits, client)
     except Exception:
         log.exception("resolving code action %r failed", action.title)
-    return action

@@ -31,7 +31,7 @@ async def code_lens(ls: PromptwiseServer, params: types.CodeLensParams) -> list[
     await ls.ready()
     uri = params.text_document.uri
     try:
-        return lenses_for(ls, uri) or None
+        return await ls.analyzer.run(lenses_for, ls, uri) or None  # parses the suite: on a worker
     except Exception:
         log.exception("code lenses for %s failed", uri)
         return None

@@ -59,8 +59,8 @@ def parse_args(cls: type, args: tuple[Any, ...]) -> Any:
         raise JsonRpcInvalidParams(f"{cls.__name__}: {exc}") from None
 
 
-def _snapshot(ls: LanguageServer, uri: str):
-    snap = ls.state.snapshot(uri)  # type: ignore[attr-defined]
+async def _snapshot(ls: LanguageServer, uri: str):
+    snap = await ls.analysis(uri)  # type: ignore[attr-defined]
     if snap is None:
         raise JsonRpcInvalidParams(f"{uri} is not open in the editor")
     if snap.analysis is None:
@@ -70,9 +70,8 @@ def _snapshot(ls: LanguageServer, uri: str):
 
 
 async def count_tokens(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-    await ls.ready()  # type: ignore[attr-defined]
     request: CountTokensArgs = parse_args(CountTokensArgs, args)
-    snap = _snapshot(ls, request.uri)
+    snap = await _snapshot(ls, request.uri)
     a = snap.analysis
     if request.range is None:
         tokens = a.prompt_tokens
@@ -95,9 +94,9 @@ async def count_tokens(ls: LanguageServer, *args: Any) -> dict[str, Any]:
 
 
 async def show_breakdown(ls: LanguageServer, *args: Any) -> dict[str, Any]:
-    await ls.ready()  # type: ignore[attr-defined]
     request: BreakdownArgs = parse_args(BreakdownArgs, args)
-    snap = _snapshot(ls, request.uri)
+    snap = await _snapshot(ls, request.uri)
+    await ls.analyzer.run(snap.findings)  # type: ignore[attr-defined]
     return breakdown(snap)
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from .. import access
 from ..config import LoadedConfig
 from ..formats import Finding, Related, Severity
 from ..text import LineIndex
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SOURCE = "promptwise"
+RELATED_FILE_BYTES = 8 * 1024 * 1024
 DEBOUNCE_SECONDS = 0.3
 SEVERITIES = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
@@ -38,14 +40,14 @@ def register_pull(server: PromptwiseServer) -> None:
 
 
 async def document_diagnostic(ls: PromptwiseServer, params: types.DocumentDiagnosticParams) -> types.DocumentDiagnosticReport:
-    await ls.ready()
     uri = params.text_document.uri
-    snap = ls.state.snapshot(uri)
+    snap = await ls.analysis(uri)
     if snap is None:
         return types.RelatedFullDocumentDiagnosticReport(items=[])
     result_id = f"{ls.generation}:{snap.version}"
     if params.previous_result_id == result_id:
         return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
+    await ls.analyzer.run(snap.findings)  # the duplicate scan, on a worker
     return types.RelatedFullDocumentDiagnosticReport(items=diagnostics_for(ls, snap), result_id=result_id)
 
 
@@ -105,12 +107,9 @@ def _lines_of(path: Path, ls: PromptwiseServer, cache: dict[Path, LineIndex | No
             if _same_file(doc.path, path):
                 lines = doc.lines
                 break
-        else:
-            try:
-                if path.stat().st_size <= 8 * 1024 * 1024:
-                    lines = LineIndex(path.read_text(encoding="utf-8", errors="replace"))
-            except OSError:
-                pass
+        else:  # only a regular file, within a bound: never a FIFO or a device that blocks the server
+            text, _ = access.read_text(path, RELATED_FILE_BYTES)
+            lines = LineIndex(text) if text is not None else None
         cache[path] = lines
     return cache[path]
 
@@ -126,13 +125,25 @@ def schedule(ls: PromptwiseServer, uri: str, delay: float = DEBOUNCE_SECONDS) ->
     if pending is not None:
         pending.cancel()
     loop = asyncio.get_running_loop()
-    ls.pending_diagnostics[uri] = loop.call_later(delay, publish, ls, uri)
+    ls.pending_diagnostics[uri] = loop.call_later(delay, _publish_soon, ls, uri)
 
 
-def publish(ls: PromptwiseServer, uri: str) -> None:
+def _publish_soon(ls: PromptwiseServer, uri: str) -> None:
     ls.pending_diagnostics.pop(uri, None)
-    snap = ls.state.snapshot(uri)
-    if snap is None or ls.stopping:
+    task = asyncio.ensure_future(publish(ls, uri))
+    ls.background.add(task)
+    task.add_done_callback(ls.background.discard)
+
+
+async def publish(ls: PromptwiseServer, uri: str) -> None:
+    try:
+        snap = await ls.analyzer.snapshot(uri)
+        if snap is None or ls.stopping:
+            return
+        await ls.analyzer.run(snap.findings)
+    except asyncio.CancelledError:
+        return  # a newer version came: its own publish is scheduled
+    if ls.stopping or ls.state.get(uri) is None:
         return
     try:
         items = diagnostics_for(ls, snap)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,12 +14,15 @@ from urllib.parse import unquote, urlparse
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
+from .. import access
 from ..analysis import SEVERITY_ORDER, Analysis, analyze, catalog_for, duplicated_paragraphs
 from ..config import LoadedConfig, load_config
 from ..formats import Finding, Format, PromptDocument, Severity, detect_format, parse_document, reparse_document
 from ..formats import too_large as too_large_finding
+from ..formats.limits import OUTSIDE_WORKSPACE
 from ..text import Edit, LineIndex, Position, Span
 from .settings import Settings
+from .workspace import UserEvals
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +119,12 @@ class OpenDocument:
         self.same_prefix = self.same_suffix = len(self.text)
         return snap
 
+    def outdated(self, snap: Snapshot) -> None:
+        """An analysis that finished after the text changed again: the next one re-parses from it.
+        The unchanged ends tracked since the older base are unchanged since `snap` too."""
+        if self.snapshot is None and (self.previous is None or self.previous.version < snap.version):
+            self.previous = snap
+
 
 class Workspace:
     """Everything the features share: open documents, settings and configs. Analysis is lazy and per version."""
@@ -121,6 +132,11 @@ class Workspace:
     def __init__(self) -> None:
         self.documents: dict[str, OpenDocument] = {}
         self.settings = Settings()
+        self.generation = 0  # bumped by reload(): analyses and configs made before are not kept
+        # From initializationOptions (user-scope settings only): where eval calls go, and whether the
+        # editor trusts the workspace (false: no command calls a model). Read by the eval commands.
+        self.user_evals: UserEvals = UserEvals()
+        self.trusted = True
         self._configs: dict[Path, LoadedConfig] = {}
         self.on_config_loaded: Callable[[LoadedConfig], None] = lambda config: None
         # Called after an analysis that allocated a lot (a tokenizer loaded, a big file).
@@ -157,21 +173,25 @@ class Workspace:
 
     def reload(self) -> None:
         """Forget configs and analyses: a config file, an included file or the settings changed."""
+        self.generation += 1
         self._configs.clear()
         for doc in self.documents.values():
             doc.snapshot = doc.previous = None
 
     def config_for(self, path: Path) -> LoadedConfig:
+        """The config for a file's folder; may run on a worker thread (the callbacks know)."""
         folder = path.parent
         config = self._configs.get(folder)
         if config is None:
+            generation = self.generation
             overrides = self.settings.overrides() or None
             try:
                 config = load_config(path, overrides)
             except Exception:  # load_config reports problems itself; this is a last resort
                 log.exception("loading the config for %s failed", path)
                 config = load_config(Path("/"), overrides)
-            self._configs[folder] = config
+            if generation == self.generation:  # settings changed meanwhile: this one is already stale
+                config = self._configs.setdefault(folder, config)
             self.on_config_loaded(config)
         return config
 
@@ -181,51 +201,88 @@ class Workspace:
     # ---- analysis ----
 
     def snapshot(self, uri: str) -> Snapshot | None:
-        """The analysis of the document's current version, made on the first request after a change."""
+        """The analysis of the document's current version, made here and now (the server makes it on a
+        worker instead: see worker.py)."""
         doc = self.documents.get(uri)
         if doc is None or is_config_file(doc.path):
             return None
         if doc.snapshot is None or doc.snapshot.version != doc.version:
-            return doc.analyzed(self._analyze(doc))
+            return doc.analyzed(self.analyze(self.prepare(doc)))
         return doc.snapshot
 
-    def _analyze(self, doc: OpenDocument) -> Snapshot:
+    def prepare(self, doc: OpenDocument) -> "Pending":
+        """Everything an analysis of the document's current version reads, taken now: the editor's
+        text keeps changing while a worker analyzes, and the worker must not see that."""
+        prev = doc.previous
+        edit = doc.edit_since(prev) if prev is not None else None
+        return Pending(doc.uri, doc.version, doc.path, doc.lines, prev, edit, self.generation)
+
+    def analyze(self, job: "Pending") -> Snapshot:
+        """One version's analysis; safe on a worker thread. Never raises: a failure is a finding."""
         began = time.perf_counter()
         try:
-            return self._analyze_now(doc)
+            return self._analyze_now(job)
+        except Exception as exc:  # MemoryError and RecursionError included: one finding, not a dead server
+            log.exception("analysis of %s failed", job.uri)
+            snap = Snapshot(job.uri, job.version, job.path, job.lines, self._fallback_config(), None)
+            snap.problems.append(analysis_failed(exc))
+            return snap
         finally:
             if time.perf_counter() - began > 0.1:
                 self.on_heavy_work()
 
-    def _analyze_now(self, doc: OpenDocument) -> Snapshot:
-        config = self.config_for(doc.path)
-        snap = Snapshot(doc.uri, doc.version, doc.path, doc.lines, config, None)
-        text = doc.text
+    def _analyze_now(self, job: "Pending") -> Snapshot:
+        config = self.config_for(job.path)
+        snap = Snapshot(job.uri, job.version, job.path, job.lines, config, None)
+        text = job.lines.text
         problem = unanalyzable(text, config.settings.max_file_size)
+        if problem is None and job.uri.startswith("file:"):
+            problem = not_a_workspace_file(job.path)
         if problem is not None:
             snap.problems.append(problem)
             return snap
         try:
-            fmt = detect_format(doc.path, config.settings.plain_prompts, config.root) or Format.PLAIN
-            document = self._parse(doc, fmt, config)
-            document._lines = doc.lines  # same text; spares the engine a second index
-            previous = doc.previous.analysis if doc.previous is not None else None
+            fmt = detect_format(job.path, config.settings.plain_prompts, config.root) or Format.PLAIN
+            document = self._parse(job, fmt, config)
+            document._lines = job.lines  # same text; spares the engine a second index
+            previous = job.previous.analysis if job.previous is not None else None
             snap.analysis = analyze(document, config, catalog_for(config), duplicates=False, previous=previous)
         except Exception as exc:  # garbage in must never take the editor's server down
-            log.exception("analysis of %s failed", doc.uri)
-            snap.problems.append(
-                Finding("analysis-failed", Severity.ERROR, f"promptwise could not analyze this file: {exc!r}", Span(0, 0))
-            )
+            log.exception("analysis of %s failed", job.uri)
+            snap.problems.append(analysis_failed(exc))
         return snap
 
-    def _parse(self, doc: OpenDocument, fmt: Format, config: LoadedConfig) -> PromptDocument:
-        """Parse the document's text, reusing the last analysis's parse for what an edit left alone."""
-        prev = doc.previous
-        if prev is not None and prev.analysis is not None and prev.config is config:
+    def _parse(self, job: "Pending", fmt: Format, config: LoadedConfig) -> PromptDocument:
+        """Parse the version's text, reusing the last analysis's parse for what an edit left alone."""
+        prev = job.previous
+        if prev is not None and prev.analysis is not None and prev.config is config and job.edit is not None:
             old = prev.analysis.document
             if old.format is fmt:
-                return reparse_document(old, doc.text, doc.edit_since(prev))
-        return parse_document(doc.path, doc.text, fmt)
+                return reparse_document(old, job.lines.text, job.edit)
+        return parse_document(job.path, job.lines.text, fmt)
+
+    def _fallback_config(self) -> LoadedConfig:
+        return load_config(Path("/"), self.settings.overrides() or None)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One version of a document waiting to be analyzed, with all the analysis may read."""
+
+    uri: str
+    version: int
+    path: Path
+    lines: LineIndex
+    previous: Snapshot | None
+    edit: Edit | None
+    generation: int  # Workspace.generation when taken: a result from older settings is not kept
+
+
+def analysis_failed(exc: BaseException) -> Finding:
+    reason = "it needs more memory than is available" if isinstance(exc, MemoryError) else (
+        "it is nested too deeply" if isinstance(exc, RecursionError) else f"{type(exc).__name__}: {str(exc)[:300]}"
+    )
+    return Finding("analysis-failed", Severity.ERROR, f"promptwise could not analyze this file: {reason}", Span(0, 0))
 
 
 def unanalyzable(text: str, max_bytes: int) -> Finding | None:
@@ -236,6 +293,41 @@ def unanalyzable(text: str, max_bytes: int) -> Finding | None:
     if len(text) * 4 > max_bytes:
         return too_large_finding(text, max_bytes)
     return None
+
+
+def not_a_workspace_file(path: Path) -> Finding | None:
+    """What the editor opened is not a regular file of the workspace: a FIFO, a device, a broken link or
+    a symlink loop, or a link to a file outside the workspace (a repository's link to the user's key).
+    The editor read it itself; the server does not analyze it, and says why."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None  # not on disk (yet): an unsaved file is the editor's text alone
+    try:
+        real = Path(os.path.realpath(path, strict=True))
+    except FileNotFoundError:
+        target = os.readlink(path) if stat.S_ISLNK(info.st_mode) else path
+        return _not_read(f"{path} is a link to {target}, which does not exist; it was not analyzed")
+    except (OSError, RuntimeError):
+        return _not_read(f"{path} is a symlink loop; it was not analyzed")
+    try:
+        mode = os.stat(real).st_mode
+    except OSError:
+        return None
+    if not stat.S_ISREG(mode):
+        kind = "a FIFO" if stat.S_ISFIFO(mode) else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else (
+            "a socket" if stat.S_ISSOCK(mode) else "not a regular file"
+        )
+        return _not_read(f"{path} is {kind}, not a regular file; it was not analyzed")
+    if real != path.absolute():
+        why = access.refusal(real, path.parent)  # the link's own folder decides which workspace it is in
+        if why is not None:
+            return Finding(OUTSIDE_WORKSPACE, Severity.ERROR, f"{path.name} is a link: {why}", Span(0, 0))
+    return None
+
+
+def _not_read(message: str) -> Finding:
+    return Finding("unreadable-file", Severity.ERROR, message, Span(0, 0))
 
 
 def is_config_file(path: Path) -> bool:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 from lsprotocol import types
 
+from .. import access
 from ..text import LineIndex
 from . import evidence, labels
 from .documents import is_config_file, uri_to_path
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from .server import PromptwiseServer
 
 log = logging.getLogger(__name__)
+RELATED_FILE_BYTES = 8 * 1024 * 1024
 
 SOURCE = "promptwise"  # as diagnostics.SOURCE (not imported: diagnostics imports this module)
 FAILED = "eval-failed"
@@ -373,16 +375,15 @@ def lines_of(ls: PromptwiseServer, path: Path) -> LineIndex | None:
     doc = open_document(ls, path)
     if doc is not None:
         return doc.lines
-    try:
-        return LineIndex(path.read_text(encoding="utf-8", errors="replace"))
-    except OSError:
-        return None
+    # Only a regular file, read within a bound: a cases file a suite names can be anything.
+    text, _ = access.read_text(path, RELATED_FILE_BYTES)
+    return LineIndex(text) if text is not None else None
 
 
 def _offset(lines: LineIndex, line: int, column: int) -> int:
     if line >= lines.line_count:
         return len(lines.text)
-    return lines.line_start(line) + min(column, len(lines.line_text(line).rstrip("\r")))
+    return lines.line_start(line) + min(column, len(lines.line_text(line)))
 
 
 def _short(text: str | None, limit: int) -> str:

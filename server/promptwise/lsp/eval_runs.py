@@ -24,9 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import dataclasses
-import itertools
 import logging
-import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +36,11 @@ from pygls.lsp.server import LanguageServer
 
 from . import diagnostics, eval_results, labels
 from .documents import uri_to_path
+from .eval_progress import Reporter, supports as _supports
+from .workspace import require_trusted
 
 if TYPE_CHECKING:
-    from ..evals import CancelToken, CheapestResult, LoadedSuite, Progress, RunResult
+    from ..evals import CancelToken, CheapestResult, LoadedSuite, Progress, Routing, RunResult
     from .server import PromptwiseServer
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,6 @@ COMMANDS = (RUN_EVALS, RUN_EVAL_CASE, FIND_CHEAPEST, LIST_CASES)
 REQUEST_FAILED = -32803  # LSP RequestFailed
 MAX_FAILURES = 50  # failures listed with their output in a command's answer
 MAX_RESULTS = 1000  # case results listed in a command's answer (all are in results.json)
-REPORT_EVERY = 0.2  # seconds between progress reports that change no percentage
 
 # The executeCommand request a command handler is running for: its id and its params (for the
 # workDoneToken). pygls hands command handlers only the arguments; each request is handled in its
@@ -61,7 +60,6 @@ REPORT_EVERY = 0.2  # seconds between progress reports that change no percentage
 _request: contextvars.ContextVar[tuple[Any, types.ExecuteCommandParams] | None] = contextvars.ContextVar(
     "promptwise_execute_command", default=None
 )
-_tokens = itertools.count(1)
 
 
 def register(server: PromptwiseServer) -> None:
@@ -196,16 +194,19 @@ def parse(command: str, args: tuple[Any, ...], names: tuple[str, ...]) -> Reques
 
 
 async def run_evals(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+    require_trusted(ls)  # type: ignore[arg-type]
     await ls.ready()  # type: ignore[attr-defined]
     return await _run(ls, parse(RUN_EVALS, args, ("uri", "open")))
 
 
 async def run_eval_case(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+    require_trusted(ls)  # type: ignore[arg-type]
     await ls.ready()  # type: ignore[attr-defined]
     return await _run(ls, parse(RUN_EVAL_CASE, args, ("uri", "case", "open")))
 
 
 async def find_cheapest_model(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+    require_trusted(ls)  # type: ignore[arg-type]
     await ls.ready()  # type: ignore[attr-defined]
     return await _run(ls, parse(FIND_CHEAPEST, args, ("uri", "open")), cheapest=True)
 
@@ -256,6 +257,7 @@ def _pick_case(loaded: "LoadedSuite", wanted: str | int):
 async def _run(ls: PromptwiseServer, request: Request, cheapest: bool = False) -> dict[str, Any]:
     from .. import evals  # the runner and its models; litellm waits for the first model call
 
+    require_trusted(ls)
     suite = _suite(request.uri)
     runs = _runs(ls)
     if suite in runs.active:
@@ -270,7 +272,14 @@ async def _run(ls: PromptwiseServer, request: Request, cheapest: bool = False) -
     target = loaded
     if request.case is not None:
         target = dataclasses.replace(loaded, cases=[_pick_case(loaded, request.case)])
-    options = evals.RunOptions(models=request.models, use_cache=not request.no_cache)
+    options = evals.RunOptions(models=request.models, use_cache=not request.no_cache, routing=routing(ls))
+    # Where calls go (and which variable's key they carry) is said before any call, every run.
+    going = await asyncio.to_thread(evals.destinations, [target], options)
+    plan = [describe(d) for d in going]
+    if plan:
+        ls.window_log_message(
+            types.LogMessageParams(type=types.MessageType.Info, message=f"promptwise: evals of {suite.name} call " + "; ".join(plan))
+        )
 
     call = _request.get()
     run = ActiveRun(suite, evals.CancelToken(), msg_id=call[0] if call else None)
@@ -282,7 +291,7 @@ async def _run(ls: PromptwiseServer, request: Request, cheapest: bool = False) -
     ending = "cancelled"
     found: CheapestResult | None = None
     try:
-        progress = await Reporter.start(ls, call[1].work_done_token if call else None, f"Evals: {what}", run)
+        progress = await Reporter.start(ls, call[1].work_done_token if call else None, f"Evals: {what}", run, plan)
         await _load_litellm(run.cancel)
         result = await evals.run_suite(target, options, progress, run.cancel)
         if cheapest and not run.cancel.cancelled:
@@ -297,10 +306,11 @@ async def _run(ls: PromptwiseServer, request: Request, cheapest: bool = False) -
         record = eval_results.store(ls).record(suite, result, report, whole=request.case is None)
         summary = _summary(suite, loaded, result, saved, report, cancelled, run.stopped_by)
         summary["summary"] = record.summary()
+        summary["destinations"] = plan
         if found is not None:
             summary["cheapest"] = _cheapest(found)
             if found.chosen and loaded.prompt_path is not None:
-                summary["cheapest"]["edit"] = _switch_model(ls, loaded.prompt_path, found.chosen)
+                summary["cheapest"]["edit"] = await _switch_model(ls, loaded.prompt_path, found.chosen)
         ending = ("cancelled: " if cancelled else "") + _line(result)
     except (asyncio.CancelledError, JsonRpcException):
         raise
@@ -321,6 +331,23 @@ async def _run(ls: PromptwiseServer, request: Request, cheapest: bool = False) -
     if request.open and report is not None and _supports(ls, "window", "show_document", "support"):
         ls.window_show_document(types.ShowDocumentParams(uri=report.as_uri(), take_focus=True))
     return summary
+
+
+def routing(ls: PromptwiseServer) -> "Routing | None":
+    """The eval destination from the editor's user-scope settings (initializationOptions.user.evals);
+    None leaves it to the user config file, then each provider's own endpoint."""
+    from ..evals import Routing
+
+    chosen = ls.state.user_evals
+    if not chosen.api_base and not chosen.api_key_env:
+        return None
+    return Routing(api_base=chosen.api_base, api_key_env=chosen.api_key_env, source="the editor's user settings (promptwise.evals)")
+
+
+def describe(d: Any) -> str:
+    role = "" if d.role == "model" else f" ({d.role})"
+    key = f", key from ${d.key_env}" if d.key_env else ""
+    return f"{d.model}{role} -> {d.host} [{d.source}{key}]"
 
 
 async def _load_litellm(cancel: "CancelToken") -> None:
@@ -355,15 +382,6 @@ def _save(result: "RunResult", root: Path) -> tuple[Path | None, Path | None]:
     return saved, report
 
 
-def _supports(ls: PromptwiseServer, *path: str) -> bool:
-    obj: Any = ls.client_capabilities
-    for name in path:
-        obj = getattr(obj, name, None)
-        if obj is None:
-            return False
-    return bool(obj)
-
-
 # ---- after a run ----
 
 
@@ -395,67 +413,6 @@ def refresh(ls: PromptwiseServer, suite: Path) -> None:
             st.pushed.add(uri)
         else:
             st.pushed.discard(uri)
-
-
-# ---- progress ----
-
-
-class Reporter:
-    """$/progress for one run, fed by the runner's progress callback (the percentage is per phase:
-    the suite, then each cheaper model tried)."""
-
-    def __init__(self, ls: PromptwiseServer, token: types.ProgressToken | None) -> None:
-        self.ls = ls
-        self.token = token
-        self.total = 0
-        self.done = 0
-        self.phase = "eval"
-        self._sent: tuple[str, int] | None = None
-        self._at = 0.0
-        self._ended = False
-
-    @classmethod
-    async def start(cls, ls: PromptwiseServer, client_token: types.ProgressToken | None, title: str, run: ActiveRun) -> "Reporter":
-        token = client_token
-        if token is None and _supports(ls, "window", "work_done_progress"):
-            token = f"promptwise/evals/{next(_tokens)}"
-            try:
-                await asyncio.wait_for(ls.work_done_progress.create_async(token), 10)
-            except Exception:  # the client refused or did not answer: no progress, the run goes on
-                log.info("window/workDoneProgress/create failed", exc_info=True)
-                token = None
-        reporter = cls(ls, token)
-        run.token = token
-        if token is not None:
-            ls.work_done_progress.begin(
-                token, types.WorkDoneProgressBegin(title=title, cancellable=True, message="starting…", percentage=0)
-            )
-        return reporter
-
-    def __call__(self, p: "Progress") -> None:
-        self.total, self.done, self.phase = p.total, p.done, p.phase
-        if self.token is None or self._ended:
-            return
-        percentage = int(100 * p.done / p.total) if p.total else 100
-        message = f"{p.done}/{p.total} cases"
-        if p.phase != "eval":
-            message = f"{p.phase}: {message}"
-        if p.failed or p.errored:
-            message += f" ({p.failed} failed" + (f", {p.errored} errored)" if p.errored else ")")
-        now = time.monotonic()
-        if self._sent is not None:
-            if message == self._sent[0] or (percentage == self._sent[1] and now - self._at < REPORT_EVERY and p.done < p.total):
-                return
-        self._sent, self._at = (message, percentage), now
-        self.ls.work_done_progress.report(
-            self.token, types.WorkDoneProgressReport(message=message, percentage=percentage, cancellable=True)
-        )
-
-    def end(self, message: str) -> None:
-        if self.token is None or self._ended or self.ls.stopping:
-            return
-        self._ended = True
-        self.ls.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
 
 
 # ---- what the commands answer ----
@@ -577,7 +534,7 @@ def _cheapest(found: "CheapestResult") -> dict[str, Any]:
     }
 
 
-def _switch_model(ls: PromptwiseServer, prompt: Path, model: str) -> types.WorkspaceEdit | None:
+async def _switch_model(ls: PromptwiseServer, prompt: Path, model: str) -> types.WorkspaceEdit | None:
     """The edit that writes `model` into the prompt (as the model-switch code action does), when the
     prompt is open in the editor; None when it is not or its model setting cannot be rewritten."""
     from ..analysis import catalog_for
@@ -585,7 +542,10 @@ def _switch_model(ls: PromptwiseServer, prompt: Path, model: str) -> types.Works
     from .code_actions import _Client, workspace_edit
 
     doc = eval_results.open_document(ls, prompt)
-    snap = ls.state.snapshot(doc.uri) if doc is not None else None
+    try:
+        snap = await ls.analyzer.snapshot(doc.uri) if doc is not None else None
+    except asyncio.CancelledError:  # edited meanwhile: no edit to offer for text that is gone
+        snap = None
     if snap is None or snap.analysis is None or snap.analysis.card is None:
         return None
     card = catalog_for(snap.config).resolve(model)

@@ -12,6 +12,7 @@ from ..formats import Variable
 from ..text import Span
 from ..tokens import tokenizer_for
 from . import code_actions, labels
+from .lifecycle import survives
 from .positions import offset_of, range_of
 
 if TYPE_CHECKING:
@@ -27,11 +28,11 @@ def register(server: PromptwiseServer) -> None:
     server.feature(types.TEXT_DOCUMENT_HOVER)(hover)
 
 
+@survives(None)
 async def hover(ls: PromptwiseServer, params: types.HoverParams) -> types.Hover | None:
-    await ls.ready(params.text_document.uri)
+    snap = await ls.analysis(params.text_document.uri)
     if not ls.state.settings.hover:
         return None
-    snap = ls.state.snapshot(params.text_document.uri)
     if snap is None:
         return None
     if snap.analysis is None:

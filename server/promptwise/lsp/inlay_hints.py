@@ -9,6 +9,7 @@ from lsprotocol import types
 from ..analysis import Analysis, MessageCount
 from ..text import LineIndex
 from . import eval_results, labels
+from .lifecycle import survives
 from .positions import end_of_text, line_end, offset_of, position
 
 if TYPE_CHECKING:
@@ -19,11 +20,11 @@ def register(server: PromptwiseServer) -> None:
     server.feature(types.TEXT_DOCUMENT_INLAY_HINT, types.InlayHintOptions(resolve_provider=False))(inlay_hints)
 
 
+@survives([])
 async def inlay_hints(ls: PromptwiseServer, params: types.InlayHintParams) -> list[types.InlayHint] | None:
-    await ls.ready(params.text_document.uri)
+    snap = await ls.analysis(params.text_document.uri)
     if not ls.state.settings.inlay_hints:
         return []
-    snap = ls.state.snapshot(params.text_document.uri)
     # The last eval result on each case line of a suite (or cases file).
     evals = eval_results.inlay_hints(ls, params.text_document.uri, params.range)
     if snap is None or snap.analysis is None:

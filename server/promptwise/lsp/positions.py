@@ -30,6 +30,6 @@ def end_of_text(lines: LineIndex, span: Span) -> int:
 
 
 def line_end(lines: LineIndex, offset: int) -> int:
-    """The offset of the end of the line holding `offset`, before any CR."""
+    """The offset of the end of the line holding `offset`, before its line break."""
     line = lines.line_of(offset)
-    return lines.line_start(line) + len(lines.line_text(line).rstrip("\r"))
+    return lines.line_start(line) + len(lines.line_text(line))

@@ -17,8 +17,10 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from .. import __version__
-from . import code_actions, code_lens, commands, diagnostics, eval_runs, hover, inlay_hints, settings
-from .documents import Workspace, is_config_file
+from . import code_actions, code_lens, commands, diagnostics, eval_runs, hover, inlay_hints, settings, workspace
+from .documents import Snapshot, Workspace, is_config_file
+from .lifecycle import PromptwiseProtocolErrors, exit_soon, watch_client_process
+from .worker import Analyzer
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +28,9 @@ LARGE_TEXT = 256 * 1024  # characters: a document whose versions are worth handi
 IDLE_TRIM_DELAY = 2.0  # seconds without a keystroke in a large document
 
 
-class PromptwiseProtocol(LanguageServerProtocol):
-    """pygls' protocol, minus its own copy of open documents (documents.py keeps one, updated per edit)."""
+class PromptwiseProtocol(PromptwiseProtocolErrors, LanguageServerProtocol):
+    """pygls' protocol, minus its own copy of open documents (documents.py keeps one, updated per edit),
+    plus the protocol errors pygls leaves out (lifecycle.py)."""
 
     @lsp_method(types.INITIALIZE)
     def lsp_initialize(self, params: types.InitializeParams) -> Generator[Any, Any, types.InitializeResult]:
@@ -63,7 +66,12 @@ class PromptwiseServer(LanguageServer):
             protocol_cls=PromptwiseProtocol,
         )
         self.state = Workspace()
-        self.state.on_config_loaded = lambda config: diagnostics.config_problems(self, config)
+        self.analyzer = Analyzer(self.state)
+        self.loop: asyncio.AbstractEventLoop | None = None  # the message loop, once serving
+        self.background: set[asyncio.Future] = set()  # tasks nobody awaits, kept until they finish
+        self.folders: list = []  # the workspace folders (workspace.py)
+        # Both are called from analysis workers too: what they send goes through the message loop.
+        self.state.on_config_loaded = lambda config: self.on_loop(diagnostics.config_problems, self, config)
         self.pull_diagnostics = False
         self.supports_diagnostic_refresh = False
         self.supports_inlay_hint_refresh = False
@@ -75,7 +83,7 @@ class PromptwiseServer(LanguageServer):
         self.initialized_done = False
         self._ready = asyncio.Event()
         self._trim: asyncio.TimerHandle | None = None
-        self.state.on_heavy_work = self.trim_later
+        self.state.on_heavy_work = lambda: self.on_loop(self.trim_later)
         self.stopping = False  # after shutdown nothing more is sent: the client stops reading
 
     def report_server_error(self, error: Exception, source: Any) -> None:
@@ -117,6 +125,26 @@ class PromptwiseServer(LanguageServer):
     def mark_ready(self) -> None:
         self._ready.set()
 
+    async def analysis(self, uri: str) -> Snapshot | None:
+        """The analysis of the document's version the request was sent for, made on a worker thread."""
+        await self.ready(uri)
+        return await self.analyzer.snapshot(uri)
+
+    def on_loop(self, fn: Any, *args: Any) -> None:
+        """Run `fn` on the message loop: now when called there, else as soon as the loop is free."""
+        loop = self.loop
+        if loop is None or not loop.is_running():
+            fn(*args)
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            fn(*args)
+        else:
+            loop.call_soon_threadsafe(fn, *args)
+
     def trim_later(self) -> None:
         """Hand freed heap back to the OS a moment after heavy work (glibc keeps it otherwise): loading
         a tokenizer frees tens of MB of temporaries that would stay resident for the whole session."""
@@ -157,6 +185,7 @@ def create_server() -> PromptwiseServer:
     server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))(did_save)
     server.feature(types.SHUTDOWN)(shutdown)
     server.feature(types.EXIT)(shutdown)
+    server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)(workspace.did_change_workspace_folders)
     inlay_hints.register(server)
     hover.register(server)
     commands.register(server)
@@ -187,8 +216,13 @@ def initialize(ls: PromptwiseServer, params: types.InitializeParams) -> None:
     if ls.pull_diagnostics:
         # Registered now, before pygls computes the capabilities it announces.
         diagnostics.register_pull(ls)
-    if params.initialization_options is not None:
-        settings.apply(ls, params.initialization_options, refresh=False)
+    options, user, ls.state.trusted = workspace.split_options(params.initialization_options)
+    workspace.set_folders(ls, workspace.folders_of(params))
+    workspace.apply_user(ls, user)
+    if options is not None:
+        settings.apply(ls, options, refresh=False)
+    if params.process_id is not None:
+        watch_client_process(ls, params.process_id)
     if not ls.supports_configuration:
         ls.mark_ready()
 
@@ -200,6 +234,8 @@ async def initialized(ls: PromptwiseServer, params: types.InitializedParams) -> 
         ls.window_show_message(message)
     ls.pending_messages.clear()
     settings.watch_config_files(ls)
+    if not ls.state.trusted:
+        log.info("restricted workspace: evals are disabled")
     if ls.supports_configuration:
         # Requests wait in ready() for this answer, so they are never computed with stale settings.
         await settings.fetch(ls, refresh=False)
@@ -222,6 +258,7 @@ def did_open(ls: PromptwiseServer, params: types.DidOpenTextDocumentParams) -> N
 def did_change(ls: PromptwiseServer, params: types.DidChangeTextDocumentParams) -> None:
     uri = params.text_document.uri
     doc = ls.state.change(uri, params.text_document.version, params.content_changes)
+    ls.analyzer.changed(uri)
     if doc is not None and not is_config_file(doc.path):
         diagnostics.schedule(ls, uri)
         if len(doc.text) > LARGE_TEXT:
@@ -232,6 +269,7 @@ def did_close(ls: PromptwiseServer, params: types.DidCloseTextDocumentParams) ->
     uri = params.text_document.uri
     doc = ls.state.get(uri)
     ls.state.close(uri)
+    ls.analyzer.closed(uri)
     if doc is not None and not is_config_file(doc.path):
         diagnostics.clear(ls, uri)
 
@@ -275,7 +313,11 @@ def tune_malloc() -> None:
     libc = _libc()
     if libc is None or not hasattr(libc, "mallopt"):
         return
-    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3
+    m_trim_threshold, m_top_pad, m_mmap_threshold, m_arena_max = -1, -2, -3, -8
+    # One heap for every thread: analyses run on worker threads, and glibc would give each its own
+    # arena, where a freed version of a big document stays (measured: +60 MB after typing in 1 MiB).
+    # Python runs one thread at a time anyway, so they do not contend for it.
+    libc.mallopt(m_arena_max, 1)
     libc.mallopt(m_mmap_threshold, 32 << 20)
     libc.mallopt(m_trim_threshold, 64 << 20)
     libc.mallopt(m_top_pad, 4 << 20)
@@ -317,13 +359,17 @@ def start(tcp: str | None = None) -> int:
 
     atexit.register(CACHE.save)  # counts seen this session make the next start instant
     server = create_server()
+    code = 0
     try:
         asyncio.run(_serve_tcp(server, host or "127.0.0.1", int(port)) if tcp else _serve_stdio(server))
-    except (KeyboardInterrupt, SystemExit, BrokenPipeError):
+    except SystemExit as exc:  # `exit`: 0 after shutdown, 1 without (LSP spec)
+        code = exc.code if isinstance(exc.code, int) else 0
+    except (KeyboardInterrupt, BrokenPipeError):
         pass
     finally:
+        exit_soon(code)  # whatever ended the loop (exit, end of input), threads left running do not keep it alive
         server.shutdown()
-    return 0
+    return code
 
 
 async def _serve_stdio(server: PromptwiseServer) -> None:
@@ -361,16 +407,22 @@ async def _serve_tcp(server: PromptwiseServer, host: str, port: int) -> None:
 
 
 async def _serve(server: PromptwiseServer, reader: asyncio.StreamReader, writer: Any) -> None:
-    """pygls' message loop for one connection, reading messages in order (_InOrder)."""
+    """pygls' message loop for one connection, reading messages in order (_InOrder). It returns when
+    the client closes the connection (end of stdin): then the server exits, even with work unfinished."""
     server._stop_event = threading.Event()
+    server.loop = asyncio.get_running_loop()
     server.protocol.set_writer(writer)
-    await run_async(
-        stop_event=server._stop_event,
-        reader=_InOrder(reader),
-        protocol=server.protocol,
-        logger=log,
-        error_handler=server.report_server_error,
-    )
+    try:
+        await run_async(
+            stop_event=server._stop_event,
+            reader=_InOrder(reader),
+            protocol=server.protocol,
+            logger=log,
+            error_handler=server.report_server_error,
+        )
+    finally:
+        server.stop_timers()
+        exit_soon()
 
 
 class _InOrder:
@@ -390,4 +442,7 @@ class _InOrder:
         return await self._reader.readline()
 
     async def readexactly(self, n: int) -> bytes:
-        return await self._reader.readexactly(n)
+        try:
+            return await self._reader.readexactly(n)
+        except asyncio.IncompleteReadError:  # the client went away mid-message
+            return b""

@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 
 SECTION = "promptwise"
 WATCHED = ("**/promptwise.toml", "**/pyproject.toml", "**/_*.prompt")
+PYPROJECT_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -207,17 +208,40 @@ def did_change_watched_files(ls: PromptwiseServer, params: types.DidChangeWatche
 
 
 def check_config_file(ls: PromptwiseServer, path: Path) -> None:
-    """Validate a config file now (it was saved or changed) so its problems show without waiting."""
-    from ..config import load_config_file
+    """Validate a config file now (it was saved or changed) so its problems show without waiting.
+    It is read and parsed on a worker (a repository's config can be huge or deeply nested); its
+    problems are sent from the message loop."""
+    import asyncio
+
     from .diagnostics import config_problems
 
-    if path.name == "pyproject.toml":
+    async def check() -> None:
         try:
-            if "[tool.promptwise" not in path.read_text(encoding="utf-8", errors="replace"):
-                return
-        except OSError:
+            loaded = await ls.analyzer.run(_load_config_file, path)
+        except Exception:
+            log.exception("checking %s failed", path)
             return
+        if loaded is not None and not ls.stopping:
+            config_problems(ls, loaded)
+
     try:
-        config_problems(ls, load_config_file(path))
-    except Exception:
-        log.exception("checking %s failed", path)
+        task = asyncio.ensure_future(check())
+    except RuntimeError:  # no event loop (the server's parts used directly)
+        loaded = _load_config_file(path)
+        if loaded is not None:
+            config_problems(ls, loaded)
+        return
+    ls.background.add(task)
+    task.add_done_callback(ls.background.discard)
+
+
+def _load_config_file(path: Path) -> Any:
+    from .. import access
+    from ..config import load_config_file
+
+    if path.name == "pyproject.toml":
+        # Read within a bound, regular files only: a pyproject.toml can be a FIFO that never ends.
+        text, _ = access.read_text(path, PYPROJECT_BYTES)
+        if text is None or "[tool.promptwise" not in text:
+            return None
+    return load_config_file(path)
