@@ -73,6 +73,13 @@ def workspace_for(origin: Path) -> tuple[Path, ...]:
     return (project_root(real),)
 
 
+def workspace_folder(origin: Path) -> Path:
+    """The one folder a file belongs to: the innermost workspace folder holding it, else its project."""
+    real = _real(origin)
+    inside = [r for r in _roots or () if _within(real, r)]
+    return max(inside, key=lambda r: len(r.parts)) if inside else project_root(real)
+
+
 def refusal(path: Path, origin: Path) -> str | None:
     """Why `path` may not be read for a file at `origin`, or None when it may."""
     real = _real(path)

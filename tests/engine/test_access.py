@@ -138,3 +138,13 @@ def test_user_config_allow_read_defaults_to_claude_folder(tmp_path, monkeypatch)
     os.utime(target, (1, 1))
     bad = load_user_config()
     assert bad.settings.allow_read == ["~/.claude/"] and "allow_read" in bad.problems[0]
+
+
+def test_without_a_config_file_globs_are_relative_to_the_files_workspace(tmp_path, monkeypatch):
+    from promptwise.config import load_config
+
+    repo = _repo(tmp_path)
+    monkeypatch.chdir(tmp_path)  # the editor starts the server outside the workspace
+    assert load_config(repo / "prompts" / "a.prompty").root == repo
+    access.set_workspace([repo / "prompts"])
+    assert load_config(repo / "prompts" / "a.prompty").root == repo / "prompts"

@@ -27,6 +27,7 @@ class HostileContext:
     workspace: Path
     marker: Path  # an attack that runs code creates this; it must never exist
     secret_file: Path  # outside the workspace
+    home: Path  # HOME for the run: ~/.ssh/id_rsa holds the secret too
     secrets: dict[str, str] = field(default_factory=lambda: dict(SECRETS))
 
     def all_secrets(self) -> list[str]:
@@ -46,7 +47,12 @@ def build_workspace(tmp: Path) -> HostileContext:
     outside.mkdir(parents=True)
     secret_file = outside / "id_rsa"
     secret_file.write_text(SECRET_FILE_TEXT + "\n")
-    ctx = HostileContext(root=tmp, workspace=tmp / "workspace", marker=tmp / "marker" / "PWNED", secret_file=secret_file)
+    home = tmp / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_rsa").write_text(SECRET_FILE_TEXT + "\n")
+    ctx = HostileContext(
+        root=tmp, workspace=tmp / "workspace", marker=tmp / "marker" / "PWNED", secret_file=secret_file, home=home
+    )
     ctx.marker.parent.mkdir()
     for source in sorted(STATIC.rglob("*")):
         target = ctx.workspace / source.relative_to(STATIC)

@@ -11,7 +11,7 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..access import read_bytes
+from ..access import read_bytes, workspace_folder
 from .. import formats
 from ..formats import glob_match
 
@@ -107,10 +107,15 @@ class LoadedConfig:
     path: Path | None = None
     problems: list[ConfigProblem] = field(default_factory=list)
     catalog: Any = field(default=None, repr=False)  # the catalog with these overrides, built on first use
+    base: Path | None = None  # without a config file: the workspace folder of the file it is for
 
     @property
     def root(self) -> Path:
-        return self.path.parent if self.path else Path.cwd()
+        """Where globs are relative to and runs are kept: the config's folder, else the file's workspace
+        folder (not the working folder: the editor starts the server outside the workspace)."""
+        if self.path:
+            return self.path.parent
+        return self.base or Path.cwd()
 
     def relative(self, path: Path) -> str | None:
         try:
@@ -157,7 +162,9 @@ def load_config(start: Path, overrides: dict[str, Any] | None = None) -> LoadedC
     """The settings that apply to a file or folder; problems never raise, they fall back to defaults."""
     path = find_config_file(start)
     if path is None:
-        return _validate({}, None, overrides)
+        loaded = _validate({}, None, overrides)
+        loaded.base = workspace_folder(start)
+        return loaded
     try:
         mtime = path.stat().st_mtime
     except OSError:
