@@ -152,3 +152,24 @@ def test_a_keystroke_in_plain_dotprompt_text_keeps_the_other_messages():
     assert snapshot(again) == snapshot(parse_document(DOT_PATH, new, Format.DOTPROMPT))
     in_a_template = text.index("Rule 10:") + len("Rule 10")
     assert reparse_dotprompt(doc, text[:in_a_template] + "x" + text[in_a_template:], Edit(in_a_template, in_a_template, in_a_template + 1)) is None
+
+
+def test_reparse_keeps_the_documents_rendering_budget():
+    """Messages share one budget: an edit that pushes a later message over it, or one next to a message
+    that already hit it, gives what a fresh parse gives."""
+    small = 64 * 1024
+    text = "---\nmodel: gpt-4o\n---\nsystem:\nBe brief.\nuser:\n{{ 'x' * 20000 }}\nassistant:\n{{ 'y' * 30000 }}\n"
+    doc = parse_document(PATH, text, Format.PROMPTY, small)
+    assert not doc.problems and doc.max_bytes == small
+    at = text.index("20000") + 1
+    new = text[:at] + "9" + text[at + 1 :]  # 29000 + 30000 stays under 64 KiB; 90000 does not
+    for edited in (new, text[:at] + "5" + text[at + 1 :]):
+        again = reparse_document(doc, edited, Edit(at, at + 1, at + 1))
+        assert snapshot(again) == snapshot(parse_document(PATH, edited, Format.PROMPTY, small))
+    over = text.replace("30000", "90000")
+    doc = parse_document(PATH, over, Format.PROMPTY, small)
+    assert [p.code for p in doc.problems] == ["limit-exceeded"]
+    at = over.index("Be brief") + 2
+    edited = over[:at] + "Z" + over[at:]
+    again = reparse_document(doc, edited, Edit(at, at, at + 1))
+    assert snapshot(again) == snapshot(parse_document(PATH, edited, Format.PROMPTY, small))

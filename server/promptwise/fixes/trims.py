@@ -516,7 +516,7 @@ def _shorten_partial(
     tag = _PARTIAL_TAG.match(reference)
     source = None
     if tag and inc.path is not None:
-        source, _error = read_included(inc.path)
+        source, _error = read_included(inc.path, origin=s.doc.path)
     allowance = max(0, tokens - over) if over else tokens // 2
     if source is not None and allowance > 0:
         excerpt, kept, total = _excerpt(source, allowance, s.analysis.tokenizer.count)

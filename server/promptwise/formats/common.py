@@ -8,16 +8,21 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from .. import access
+from ..access import DEFAULT_INCLUDE_BYTES
 from ..text import Edit, Span
-from .document import Format, PromptDocument, Severity
+from .document import Format, Message, PromptDocument, Severity
 from .frontmatter import parse_frontmatter
+from .limits import OUTSIDE_WORKSPACE, Limits, limits_for
 from .schema import PromptwiseSettings, validate_frontmatter
 
 
-def start_document(path: Path, text: str, fmt: Format, schema: type[BaseModel] | None) -> tuple[PromptDocument, int, Any]:
+def start_document(
+    path: Path, text: str, fmt: Format, schema: type[BaseModel] | None, max_bytes: int | None = None
+) -> tuple[PromptDocument, int, Any]:
     """Parse frontmatter into a new document; returns it, the body's offset and the validated model."""
-    doc = PromptDocument(path=path, format=fmt, text=text)
-    fm = parse_frontmatter(text)
+    doc = PromptDocument(path=path, format=fmt, text=text, max_bytes=max_bytes)
+    fm = parse_frontmatter(text, limits_for(max_bytes))
     doc.frontmatter_span = fm.span
     doc.keys = fm.keys
     if fm.error is not None:
@@ -73,25 +78,38 @@ def first_int(mapping: Any, *keys: str) -> int | None:
     return None
 
 
-def read_included(path: Path, max_bytes: int = 2 * 1024 * 1024) -> tuple[str | None, str | None]:
-    """Read a file another file pulls in; returns (text, error)."""
+def read_included(path: Path, max_bytes: int = DEFAULT_INCLUDE_BYTES, origin: Path | None = None) -> tuple[str | None, str | None]:
+    """Read a file another file pulls in; returns (text, error). With `origin` (the prompt file that pulls
+    it in), only a regular file inside its workspace or a folder the user allowed is read."""
+    return access.read_text(path, max_bytes, origin=origin)
+
+
+def read_include(path: Path, origin: Path, limits: Limits) -> tuple[str | None, str | None, str]:
+    """(text, None, "") for a file `origin` may pull in, else (None, why, the finding's code): a path
+    outside the workspace is `outside-workspace`, one that is missing or not a readable file `missing-include`."""
+    why = access.refusal(path, origin)
+    if why is not None:
+        return None, why, OUTSIDE_WORKSPACE
+    text, error = access.read_text(path, limits.include_file_bytes, origin=origin)
+    if text is None:
+        return None, error, OUTSIDE_WORKSPACE if error and "outside the workspace" in error else "missing-include"
+    return text, None, ""
+
+
+def resolve(path: Path) -> Path:
+    """`path` with symlinks resolved; a symlink loop is left as written (reading it is then refused)."""
     try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return None, f"{path.name} does not exist"
-    except OSError as exc:
-        return None, f"cannot read {path}: {exc.strerror}"
-    if path.is_dir():
-        return None, f"{path} is a folder, not a file"
-    if size > max_bytes:
-        return None, f"{path.name} is {size:,} bytes, over the {max_bytes:,}-byte limit for included files"
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return None, f"cannot read {path}: {exc.strerror}"
-    if b"\x00" in data[:8192]:
-        return None, f"{path.name} is a binary file"
-    return data.decode("utf-8", errors="replace"), None
+        return path.resolve()
+    except (OSError, RuntimeError, ValueError):
+        return path.absolute()
+
+
+def report_includes(doc: PromptDocument, message: Message) -> None:
+    """One finding per include of `message` that could not be pulled in, on the reference itself."""
+    for include in message.includes:
+        if include.error:
+            code = include.error_code or ("include-cycle" if include.error.startswith("include cycle") else "missing-include")
+            doc.problem(code, Severity.ERROR, include.error, include.span)
 
 
 def body_offset(doc: PromptDocument) -> int:

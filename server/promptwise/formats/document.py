@@ -56,6 +56,7 @@ class Include:
     text: str = ""
     error: str | None = None
     tokens: int = 0  # filled in by analysis
+    error_code: str | None = None  # the finding's code when it is not missing-include or include-cycle
 
 
 @dataclass
@@ -84,6 +85,7 @@ class Message:
     variables: list[Variable] = field(default_factory=list)
     images: int = 0
     problems: list[Finding] = field(default_factory=list)  # found while rendering it; also in the document's
+    render_cost: tuple[int, int] = (0, 0)  # output and iterations its rendering used of the document's budget
 
     def shifted(self, delta: int) -> "Message":
         """This message moved by `delta` characters, as when text before it was edited."""
@@ -127,6 +129,7 @@ class PromptDocument:
     uses_reasoning: bool = False
     problems: list[Finding] = field(default_factory=list)
     samples: dict[str, tuple[Any, str]] = field(default_factory=dict)  # template values and where each came from
+    max_bytes: int | None = None  # max_file_size, from which every rendering and include limit is derived
     _lines: LineIndex | None = field(default=None, repr=False)
 
     @property

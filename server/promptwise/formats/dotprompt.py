@@ -9,15 +9,17 @@ from typing import Any
 
 from ..text import Edit, Span
 from . import handlebars as hb
-from .common import body_offset, edited_message, first_int, message_span, read_included, rendered_copy, set_model, start_document
+from .. import access
+from .common import body_offset, edited_message, first_int, message_span, rendered_copy, report_includes, resolve, set_model, start_document
 from .document import Format, Include, Message, PromptDocument, Severity, Variable
+from .limits import LIMIT_EXCEEDED, OUTSIDE_WORKSPACE, Budget, LimitExceeded, Limits, limits_for, size_words
 from .schema import DotpromptFrontmatter
 
 _BUILTIN_HELPERS = {"role", "history", "media", "section", "json", "ifEquals", "unlessEquals"}
 
 
-def parse_dotprompt(path: Path, text: str) -> PromptDocument:
-    doc, body_start, fm = start_document(path, text, Format.DOTPROMPT, DotpromptFrontmatter)
+def parse_dotprompt(path: Path, text: str, max_bytes: int | None = None) -> PromptDocument:
+    doc, body_start, fm = start_document(path, text, Format.DOTPROMPT, DotpromptFrontmatter, max_bytes)
     data = doc.frontmatter
     set_model(doc, data.get("model"), "model")
     if doc.model and "/" in doc.model:
@@ -54,7 +56,7 @@ def render_dotprompt(doc: PromptDocument, values: dict[str, Any]) -> PromptDocum
         nodes = _parse_body(body)
     except hb.TemplateError:
         return rendered_copy(doc, ())  # parse_dotprompt already reported it; the body is sent as written
-    out = rendered_copy(doc, ("template-error", "undefined-variable", "missing-include", "include-cycle"))
+    out = rendered_copy(doc, ("template-error", "undefined-variable", "missing-include", "include-cycle", OUTSIDE_WORKSPACE, LIMIT_EXCEEDED))
     samples, optional = _input_values(doc.frontmatter.get("input"))
     samples.update(values)
     _build_messages(out, nodes, body, body_start, samples, optional)
@@ -67,7 +69,7 @@ def reparse_dotprompt(old: PromptDocument, text: str, edit: Edit) -> PromptDocum
 
     None for any other edit (the caller parses the whole file). Same result as parse_dotprompt.
     """
-    if any(p.code == "template-error" for p in old.problems):
+    if any(p.code in ("template-error", LIMIT_EXCEEDED) for p in old.problems):
         return None
     where = edited_message(old, text, edit)
     if where is None:
@@ -113,8 +115,8 @@ def _input_values(spec: Any) -> tuple[dict[str, Any], set[str]]:
 
 
 @lru_cache(maxsize=256)
-def _parse_partial(path: str, mtime_ns: int, size: int) -> tuple[list[Any] | None, str | None, str]:
-    text, error = read_included(Path(path))
+def _parse_partial(path: str, mtime_ns: int, size: int, origin: Path, max_bytes: int) -> tuple[list[Any] | None, str | None, str]:
+    text, error = access.read_text(Path(path), max_bytes, origin=origin)
     if text is None:
         return None, error, ""
     try:
@@ -135,10 +137,13 @@ def _build_messages(
     images = [0]
     undefined: dict[str, list[Span]] = {}
     includes: dict[int, Include] = {}
+    limits = limits_for(doc.max_bytes)
+    budget = Budget(limits)
+    expanded = [0, 0]  # partials rendered and their characters, every repetition counted
 
     def partial(node: hb.Partial, scope: Any, chain: tuple[Path, ...], owner: Include | None) -> str:
         target = _partial_path(chain[-1].parent if len(chain) > 1 else directory, node.name)
-        resolved = target.resolve()
+        resolved = resolve(target)
         include = None
         if owner is None:
             include = includes.get(id(node))
@@ -146,22 +151,29 @@ def _build_messages(
                 include = includes[id(node)] = Include(node.name, node.span.shift(base), target)
         report = include or owner
 
-        def fail(message: str) -> str:
+        def fail(message: str, code: str | None = None) -> str:
             if report is not None and report.error is None:
                 report.error = message
+                report.error_code = code
             return ""
 
         if resolved in chain:
             return fail("include cycle: " + " -> ".join(p.name for p in chain[1:] + (resolved,)))
+        if len(chain) > limits.partial_depth:
+            raise LimitExceeded(f"partials stopped at {limits.partial_depth} levels deep: {node.name} was not expanded", report and report.span)
+        why = access.refusal(resolved, doc.path)
+        if why is not None:
+            return fail(f"partial '{node.name}': {why}", OUTSIDE_WORKSPACE)
         try:
             stat = resolved.stat()
-        except OSError:
+        except (OSError, ValueError):
             return fail(f"partial '{node.name}' not found: expected {target.name} in {target.parent}")
-        parsed, error, _ = _parse_partial(str(resolved), stat.st_mtime_ns, stat.st_size)
+        parsed, error, source = _parse_partial(str(resolved), stat.st_mtime_ns, stat.st_size, doc.path, limits.include_file_bytes)
         if parsed is None:
-            return fail(error or f"cannot read {target}")
+            return fail(f"partial '{node.name}': {error or f'cannot read {target}'}")
+        _charge_partial(expanded, len(source), limits, node.name, report)
         ctx = _context(lambda n, s: partial(n, s, chain + (resolved,), report))
-        text = hb.render(parsed, [scope], ctx)
+        text = hb.render(parsed, [scope], ctx, True)
         if include is not None:
             include.text = text
         return text
@@ -185,7 +197,7 @@ def _build_messages(
             "section": lambda *a, **k: "",
             "json": lambda value=None, **k: hb._to_text(value),
         }
-        return hb.RenderContext(helpers=helpers, partial=partial_fn, missing=missing)
+        return hb.RenderContext(helpers=helpers, partial=partial_fn, missing=missing, budget=budget)
 
     root_chain = (doc.path.resolve(),)
     ctx = _context(lambda n, s: partial(n, s, root_chain, None))
@@ -202,9 +214,9 @@ def _build_messages(
     for index, (role, header, group) in enumerate(groups):
         images[0] = 0
         before = set(includes)
-        content = hb.render(group, [samples], ctx).strip()
         start = header.start if header else (group[0].span.start if group else 0)
         end = groups[index + 1][1].start if index + 1 < len(groups) else len(body)  # type: ignore[union-attr]
+        content = _render_group(doc, group, samples, ctx, budget, body, base, (header.end if header else start, end))
         if header is None and not content and not any(id(n) in includes for n in group):
             continue
         message = Message(
@@ -219,16 +231,51 @@ def _build_messages(
         message.variables = _variables(group, base, samples, optional)
         doc.messages.append(message)
 
-    for include in doc.includes:
-        if include.error:
-            code = "include-cycle" if include.error.startswith("include cycle") else "missing-include"
-            doc.problem(code, Severity.ERROR, include.error, include.span)
+    for message in doc.messages:
+        report_includes(doc, message)
     for name, spans in undefined.items():
         doc.problem(
             "undefined-variable",
             Severity.WARNING,
             f"'{name}' has no value in input.default; it is counted as the literal placeholder",
             spans[0].shift(base),
+        )
+
+
+def _render_group(
+    doc: PromptDocument,
+    group: list[Any],
+    samples: dict[str, Any],
+    ctx: hb.RenderContext,
+    budget: Budget,
+    body: str,
+    base: int,
+    where: tuple[int, int],
+) -> str:
+    """One message's text; at a limit, the message as written and one finding for the document."""
+    if not budget.stopped:
+        try:
+            return hb.render(group, [samples], ctx).strip()
+        except (LimitExceeded, RecursionError) as exc:
+            budget.stopped = True
+            message = str(exc) if isinstance(exc, LimitExceeded) else "rendering stopped: blocks and partials nest too deeply"
+            span = getattr(exc, "span", None) or Span(base + where[0], base + where[0])
+            doc.problem(LIMIT_EXCEEDED, Severity.ERROR, message, span)
+    return body[where[0] : where[1]].strip()
+
+
+def _charge_partial(expanded: list[int], size: int, limits: Limits, name: str, report: Include | None) -> None:
+    expanded[0] += 1
+    expanded[1] += size
+    if expanded[0] > limits.include_count:
+        raise LimitExceeded(
+            f"partials stopped after {limits.include_count:,} expansions (derived from max_file_size): {name} was not expanded",
+            report and report.span,
+        )
+    if expanded[1] > limits.include_bytes:
+        raise LimitExceeded(
+            f"partials stopped at {size_words(limits.include_bytes)} of partial text (max_file_size): {name} was not expanded",
+            report and report.span,
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -12,6 +13,7 @@ import yaml
 
 from ..text import Span
 from .document import FrontmatterKey
+from .limits import DEFAULT_LIMITS, Limits, size_words
 
 _OPEN = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n")
 _CLOSE = re.compile(r"^(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.MULTILINE)
@@ -26,22 +28,48 @@ class Frontmatter:
     error: tuple[str, Span] | None = None
 
 
-def parse_frontmatter(text: str) -> Frontmatter:
+class _Refused(Exception):
+    """YAML that would be too costly to use: nested too deep, or an alias bomb."""
+
+    def __init__(self, message: str, index: int) -> None:
+        super().__init__(message)
+        self.index = index
+
+
+def parse_frontmatter(text: str, limits: Limits = DEFAULT_LIMITS) -> Frontmatter:
     """The frontmatter of `text`; its YAML is parsed once per distinct frontmatter, so an edit in the
     body (every keystroke in an editor) costs a copy instead of a parse (~1.5 ms with PyYAML)."""
     opening = _OPEN.match(text)
     closing = _CLOSE.search(text, opening.end()) if opening else None
     if closing is None:
-        return _parse(text)
-    return copy.deepcopy(_parse_head(text[: closing.end()]))
+        return _parse(text, limits)
+    return copy.deepcopy(_parse_head(text[: closing.end()], limits))
 
 
 @lru_cache(maxsize=64)
-def _parse_head(head: str) -> Frontmatter:
-    return _parse(head)
+def _parse_head(head: str, limits: Limits) -> Frontmatter:
+    return _parse(head, limits)
 
 
-def _parse(text: str) -> Frontmatter:
+def load_data(text: str, limits: Limits = DEFAULT_LIMITS, json_text: bool = False) -> tuple[Any, str | None]:
+    """The data of a YAML or JSON file a prompt pulls in (a Prompty sample file), within the same limits
+    as frontmatter; returns (data, None) or (None, why)."""
+    try:
+        if json_text:
+            data = json.loads(text)
+            if _data_depth(data, limits.yaml_depth + 1) > limits.yaml_depth:
+                return None, f"it is nested more than {limits.yaml_depth} deep"
+            return data, None
+        return _load(text, limits)[1], None
+    except _Refused as exc:
+        return None, str(exc)
+    except RecursionError:
+        return None, f"it is nested more than {limits.yaml_depth} deep"
+    except (ValueError, OverflowError, TypeError, yaml.YAMLError) as exc:
+        return None, str(exc)
+
+
+def _parse(text: str, limits: Limits) -> Frontmatter:
     opening = _OPEN.match(text)
     if not opening:
         return Frontmatter()
@@ -57,7 +85,16 @@ def _parse(text: str) -> Frontmatter:
     source = text[yaml_start : closing.start()]
     result = Frontmatter(span=Span(0, closing.end()), body_start=closing.end())
     try:
-        node, data = _load(source)
+        node, data = _load(source, limits)
+    except _Refused as exc:
+        offset = yaml_start + exc.index
+        end = text.find("\n", offset)
+        result.error = (f"invalid YAML in frontmatter: {exc}; it was not used", Span(offset, end if end != -1 else len(text)))
+        return result
+    except RecursionError:
+        message = f"invalid YAML in frontmatter: it is nested more than {limits.yaml_depth} deep; it was not used"
+        result.error = (message, Span(yaml_start, closing.start()))
+        return result
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         offset = yaml_start + (mark.index if mark is not None else 0)
@@ -66,6 +103,9 @@ def _parse(text: str) -> Frontmatter:
         result.error = (f"invalid YAML in frontmatter: {problem}", Span(offset, end if end != -1 else len(text)))
         return result
     except yaml.YAMLError as exc:
+        result.error = (f"invalid YAML in frontmatter: {exc}", Span(yaml_start, closing.start()))
+        return result
+    except (ValueError, OverflowError, TypeError) as exc:  # a value PyYAML cannot build: a 5,000-digit int, month 13
         result.error = (f"invalid YAML in frontmatter: {exc}", Span(yaml_start, closing.start()))
         return result
     if data is None:
@@ -81,7 +121,7 @@ def _parse(text: str) -> Frontmatter:
     return result
 
 
-def _load(source: str) -> tuple[yaml.Node | None, Any]:
+def _load(source: str, limits: Limits = DEFAULT_LIMITS) -> tuple[yaml.Node | None, Any]:
     """The YAML's node tree (for the spans of keys) and data. libyaml, when PyYAML was built with it, parses
     ~8x faster than the pure-Python loader, with the same marks (offsets in characters); its error
     messages say less ("found undefined alias" without the name), so a broken frontmatter is parsed
@@ -89,19 +129,104 @@ def _load(source: str) -> tuple[yaml.Node | None, Any]:
     fast = getattr(yaml, "CSafeLoader", None)
     if fast is not None:
         try:
-            return _load_with(fast, source)
+            return _load_with(fast, source, limits)
         except yaml.YAMLError:
             pass
-    return _load_with(yaml.SafeLoader, source)
+    return _load_with(yaml.SafeLoader, source, limits)
 
 
-def _load_with(loader_class: Any, source: str) -> tuple[yaml.Node | None, Any]:
+def _load_with(loader_class: Any, source: str, limits: Limits) -> tuple[yaml.Node | None, Any]:
+    if _may_be_deep(source, limits.yaml_depth):
+        _check_depth(loader_class, source, limits.yaml_depth)
     loader = loader_class(source)
     try:
         node = loader.get_single_node()
+        if node is not None and "&" in source:  # only anchors make aliases, and only aliases multiply
+            _check_expansion(node, limits)
         return node, loader.construct_document(node) if node is not None else None
     finally:
         loader.dispose()
+
+
+def _may_be_deep(source: str, depth: int) -> bool:
+    """Cheap test before the event scan: deep YAML needs many brackets, or a line indented (or started
+    with `- ` / `? ` runs) at least as far as the depth. Normal frontmatter stays on the fast path."""
+    if source.count("[") + source.count("{") >= depth:
+        return True
+    return any(len(line) - len(line.lstrip(" -?")) >= depth for line in source.splitlines())
+
+
+def _check_depth(loader_class: Any, source: str, limit: int) -> None:
+    """Refuse YAML nested deeper than `limit` from its events, before the (recursive) composer runs."""
+    loader = loader_class(source)
+    try:
+        depth = 0
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > limit:
+                    raise _Refused(f"it is nested more than {limit} deep", event.start_mark.index)
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    finally:
+        loader.dispose()
+
+
+def _check_expansion(root: yaml.Node, limits: Limits) -> None:
+    """Refuse an alias bomb: the characters and depth the YAML stands for once every alias is expanded,
+    computed once per node (an alias is the same node object), without recursion."""
+    done: dict[int, tuple[int, int]] = {}  # node -> (expanded size, depth)
+    open_nodes: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            open_nodes.discard(key)
+            kids = _children(node)
+            size = 1 + sum(done[id(k)][0] for k in kids)
+            depth = 1 + max((done[id(k)][1] for k in kids), default=0)
+            done[key] = (size, depth)
+            if size > limits.yaml_expanded:
+                raise _Refused(
+                    f"its aliases (*name) expand it to more than {size_words(limits.yaml_expanded)}", node.start_mark.index
+                )
+            if depth > limits.yaml_depth:
+                raise _Refused(f"its aliases nest it more than {limits.yaml_depth} deep", node.start_mark.index)
+            continue
+        if key in done:
+            continue
+        if key in open_nodes:
+            raise _Refused("an alias refers to the list or mapping that contains it", node.start_mark.index)
+        if isinstance(node, yaml.ScalarNode):
+            done[key] = (len(node.value) + 1, 1)
+            continue
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((k, False) for k in _children(node) if id(k) not in done)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _data_depth(data: Any, stop: int) -> int:
+    """How deep lists and dicts nest in `data`, counting no further than `stop`."""
+    deepest = 0
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (list, dict)):
+            deepest = max(deepest, depth)
+            if depth >= stop:
+                return deepest
+            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return deepest
 
 
 def _collect_keys(node: yaml.Node, base: int, prefix: str, keys: dict[str, FrontmatterKey], depth: int) -> None:

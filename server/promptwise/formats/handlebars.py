@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..text import Span
+from .limits import Budget
+
+_MAX_BLOCK_DEPTH = 40  # blocks within blocks; rendering recurses once per level
 
 
 class TemplateError(ValueError):
@@ -56,13 +59,6 @@ class Block:
     inverse: list[Any] = field(default_factory=list)
 
 
-_TAG = re.compile(
-    r"\{\{(?P<lstrip>~)?(?:!--(?P<long>.*?)--(?P<rstrip1>~)?\}\}"
-    r"|!(?P<short>.*?)(?P<rstrip2>~)?\}\}"
-    r"|\{(?P<raw>.*?)\}(?P<rstrip3>~)?\}\}"
-    r"|(?P<kind>[#/>^&]|else\b)?(?P<body>.*?)(?P<rstrip4>~)?\}\})",
-    re.DOTALL,
-)
 _ARG = re.compile(r"""\s*(?:(?P<key>[\w@.-]+)=)?(?:"(?P<dq>(?:[^"\\]|\\.)*)"|'(?P<sq>(?:[^'\\]|\\.)*)'|(?P<word>[^\s=]+))""")
 _STANDALONE_KINDS = {"#", "/", "^", "else", ">", "!"}
 
@@ -107,31 +103,99 @@ class _Token:
     rstrip: bool = False
 
 
-def _tokenize(source: str) -> list[_Token]:
+class _Finder:
+    """`str.find` for positions that only move forward: each needle's last answer is reused while it is
+    still ahead, so a file of unclosed `{{` costs one scan per needle, not one per `{{`."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.last: dict[str, tuple[int, int]] = {}  # needle -> (searched from, found at or -1)
+
+    def find(self, needle: str, start: int) -> int:
+        seen = self.last.get(needle)
+        if seen is not None and seen[0] <= start and (seen[1] == -1 or seen[1] >= start):
+            return seen[1]
+        found = self.source.find(needle, start)
+        self.last[needle] = (start, found)
+        return found
+
+
+_KINDS = {"#": "open", "/": "close", "^": "inverse", ">": "partial", "&": "raw"}
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _close(finder: _Finder, start: int) -> tuple[int, int, bool]:
+    """Where `.*?(~)?}}` from `start` ends: (end of the body, end of the tag, stripped with ~), or end -1."""
+    at = finder.find("}}", start)
+    if at == -1:
+        return -1, -1, False
+    if at - 1 >= start and finder.source[at - 1] == "~":
+        return at - 1, at + 2, True
+    return at, at + 2, False
+
+
+def _tag(source: str, finder: _Finder, p: int) -> tuple[_Token, int] | None:
+    """The tag starting with `{{` at `p` (the first form that closes, in Handlebars' order), or None."""
+    q = p + 2
+    lstrip = source.startswith("~", q)
+    q += lstrip
+    if source.startswith("!--", q):
+        ends = [e for e in (finder.find("--}}", q + 3), finder.find("--~}}", q + 3)) if e != -1]
+        if ends:
+            end = min(ends)
+            rstrip = source.startswith("--~", end)
+            return _Token("comment", Span(p, end + 4 + rstrip), "", lstrip, rstrip), end + 4 + rstrip
+    if source.startswith("!", q):
+        body_end, end, rstrip = _close(finder, q + 1)
+        if end == -1:
+            return None
+        return _Token("comment", Span(p, end), "", lstrip, rstrip), end
+    if source.startswith("{", q):
+        ends = [e for e in (finder.find("}}}", q + 1), finder.find("}~}}", q + 1)) if e != -1]
+        if ends:
+            end = min(ends)
+            rstrip = source.startswith("}~", end)
+            stop = end + 3 + rstrip
+            return _Token("raw", Span(p, stop), source[q + 1 : end], lstrip, rstrip), stop
+    kind = ""
+    if source.startswith("else", q) and not (q + 4 < len(source) and _is_word(source[q + 4])):
+        kind = "else"
+    elif q < len(source) and source[q] in _KINDS:
+        kind = source[q]
+    body_end, end, rstrip = _close(finder, q + len(kind))
+    if end == -1:
+        return None
+    name = _KINDS.get(kind, "else" if kind else "mustache")
+    return _Token(name, Span(p, end), source[q + len(kind) : body_end], lstrip, rstrip), end
+
+
+def _tokenize(source: str) -> tuple[list[_Token], int | None]:
+    """Text and tags, in one forward pass (linear in the source, even for thousands of unclosed `{{`),
+    and where a `{{` that is never closed starts (None when every one is)."""
     tokens: list[_Token] = []
+    finder = _Finder(source)
     pos = 0
-    for m in _TAG.finditer(source):
-        if m.start() > pos:
-            tokens.append(_Token("text", Span(pos, m.start()), source[pos : m.start()]))
-        span = Span(m.start(), m.end())
-        rstrip = bool(m.group("rstrip1") or m.group("rstrip2") or m.group("rstrip3") or m.group("rstrip4"))
-        lstrip = bool(m.group("lstrip"))
-        if m.group("long") is not None or m.group("short") is not None:
-            tokens.append(_Token("comment", span, "", lstrip, rstrip))
-        elif m.group("raw") is not None:
-            tokens.append(_Token("raw", span, m.group("raw"), lstrip, rstrip))
-        else:
-            kind = m.group("kind")
-            body = m.group("body")
-            name = {"#": "open", "/": "close", "^": "inverse", ">": "partial", "&": "raw", "else": "else"}.get(
-                kind or "", "mustache"
-            )
-            tokens.append(_Token(name, span, body, lstrip, rstrip))
-        pos = m.end()
+    unclosed = None
+    while True:
+        p = source.find("{{", pos)
+        if p == -1:
+            break
+        found = _tag(source, finder, p)
+        if found is None:  # no `}}` after this point: no later `{{` closes either
+            unclosed = p
+            break
+        tok, end = found
+        if p > pos:
+            tokens.append(_Token("text", Span(pos, p), source[pos:p]))
+        tokens.append(tok)
+        pos = end
     if pos < len(source):
         tokens.append(_Token("text", Span(pos, len(source)), source[pos:]))
     _strip_whitespace(tokens)
-    return tokens
+    return tokens, unclosed
 
 
 def _strip_whitespace(tokens: list[_Token]) -> None:
@@ -156,9 +220,17 @@ def _strip_whitespace(tokens: list[_Token]) -> None:
             after_ok = False
         if before_ok and after_ok:
             if prev is not None:
-                prev.body = re.sub(r"[ \t]*$", "", prev.body)
+                prev.body = _strip_line_end(prev.body)
             if nxt is not None:
                 nxt.body = re.sub(r"\A[ \t]*(\r?\n)?", "", nxt.body)
+
+
+def _strip_line_end(text: str) -> str:
+    """`re.sub(r"[ \t]*$", "", text)` without its quadratic backtracking on long runs of spaces: spaces and
+    tabs go from the end, and from before a final newline."""
+    if text.endswith("\n"):
+        return text[:-1].rstrip(" \t") + "\n"
+    return text.rstrip(" \t")
 
 
 def parse(source: str) -> list[Any]:
@@ -166,7 +238,10 @@ def parse(source: str) -> list[Any]:
     root: list[Any] = []
     stack: list[tuple[Block, list[Any], str]] = []
     current = root
-    for tok in _tokenize(source):
+    tokens, unclosed = _tokenize(source)
+    if unclosed is not None:
+        raise TemplateError("this {{ is never closed with }}", Span(unclosed, unclosed + 2))
+    for tok in tokens:
         if tok.kind == "text":
             if tok.body:
                 current.append(Text(tok.body, tok.span))
@@ -186,6 +261,8 @@ def parse(source: str) -> list[Any]:
                 expr = Expr("unless", [("path", expr.name)])
             block = Block(expr, tok.span)
             current.append(block)
+            if len(stack) >= _MAX_BLOCK_DEPTH:
+                raise TemplateError(f"blocks are nested more than {_MAX_BLOCK_DEPTH} deep", tok.span)
             stack.append((block, current, expr.name))
             current = block.body
         elif tok.kind == "else":
@@ -215,6 +292,7 @@ class RenderContext:
     helpers: dict[str, Helper]
     partial: Callable[[Partial, Any], str]
     missing: Callable[[Mustache], str]
+    budget: Budget | None = None  # output and iterations left; None renders without limits
 
 
 def lookup(stack: list[Any], path: str) -> tuple[bool, Any]:
@@ -255,17 +333,36 @@ def _to_text(value: Any) -> str:
     return str(value)
 
 
-def render(nodes: list[Any], stack: list[Any], ctx: RenderContext) -> str:
+def render(nodes: list[Any], stack: list[Any], ctx: RenderContext, nested: bool = False) -> str:
+    """The text of `nodes`. Values, and text inside blocks and partials (`nested`), are charged to the
+    budget as they are made; top-level text is the file itself and already within max_file_size."""
     out: list[str] = []
+    budget = ctx.budget
     for node in nodes:
         if isinstance(node, Text):
+            if nested and budget is not None:
+                budget.charge_output(len(node.value))
             out.append(node.value)
         elif isinstance(node, Mustache):
-            out.append(_render_mustache(node, stack, ctx))
+            text = _render_mustache(node, stack, ctx)
+            if budget is not None:
+                budget.charge_output(len(text))
+            out.append(text)
         elif isinstance(node, Partial):
+            if budget is not None:
+                budget.charge_step()
             out.append(ctx.partial(node, stack[-1]))
         elif isinstance(node, Block):
             out.append(_render_block(node, stack, ctx))
+    return "".join(out)
+
+
+def _each(items: Any, body: list[Any], stack: list[Any], ctx: RenderContext) -> str:
+    out: list[str] = []
+    for item in items:
+        if ctx.budget is not None:
+            ctx.budget.charge_step()
+        out.append(render(body, stack + [item], ctx, True))
     return "".join(out)
 
 
@@ -296,27 +393,27 @@ def _render_block(node: Block, stack: list[Any], ctx: RenderContext) -> str:
     args, _ = _arg_values(node.expr, stack)
     subject = args[0] if args else None
     if name == "if":
-        return render(node.body if _truthy(subject) else node.inverse, stack, ctx)
+        return render(node.body if _truthy(subject) else node.inverse, stack, ctx, True)
     if name == "unless":
-        return render(node.inverse if _truthy(subject) else node.body, stack, ctx)
+        return render(node.inverse if _truthy(subject) else node.body, stack, ctx, True)
     if name == "with":
-        return render(node.body, stack + [subject], ctx) if _truthy(subject) else render(node.inverse, stack, ctx)
+        return render(node.body, stack + [subject], ctx, True) if _truthy(subject) else render(node.inverse, stack, ctx, True)
     if name == "each":
         items = subject.values() if isinstance(subject, dict) else (subject or [])
         if not items:
-            return render(node.inverse, stack, ctx)
-        return "".join(render(node.body, stack + [item], ctx) for item in items)
+            return render(node.inverse, stack, ctx, True)
+        return _each(items, node.body, stack, ctx)
     if name in ("ifEquals", "unlessEquals") and len(args) >= 2:
         equal = args[0] == args[1]
         take = equal if name == "ifEquals" else not equal
-        return render(node.body if take else node.inverse, stack, ctx)
+        return render(node.body if take else node.inverse, stack, ctx, True)
     # Any other name is a Mustache-style section over the value it names.
     found, value = lookup(stack, name)
     if not found or not _truthy(value):
-        return render(node.inverse, stack, ctx)
+        return render(node.inverse, stack, ctx, True)
     if isinstance(value, list):
-        return "".join(render(node.body, stack + [item], ctx) for item in value)
-    return render(node.body, stack + [value] if isinstance(value, dict) else stack, ctx)
+        return _each(value, node.body, stack, ctx)
+    return render(node.body, stack + [value] if isinstance(value, dict) else stack, ctx, True)
 
 
 def walk(nodes: list[Any], in_block: bool = False):

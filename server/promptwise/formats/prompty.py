@@ -11,17 +11,21 @@ from typing import Any
 
 import jinja2
 import jinja2.meta
-import yaml
+from jinja2.exceptions import SecurityError
 
 from ..text import Edit, Span
 from . import handlebars as hb
-from .common import body_offset, edited_message, first_int, message_span, read_included, rendered_copy, set_model, start_document
+from .common import body_offset, edited_message, first_int, message_span, read_include, rendered_copy, set_model, start_document
 from .document import Finding, Format, Message, PromptDocument, Severity, Variable
+from .frontmatter import load_data
+from .limits import LIMIT_EXCEEDED, Budget, LimitExceeded, limits_for
+from .sandbox import PromptSandbox, render_within, template_line
 from .schema import PromptyFrontmatter
 
 # Prompty's role boundary: a line holding only a role name and a colon, optionally `role[name=x]:`.
+# (`[ \t]*(?:#[ \t]*)?`, not `[ \t]*#?[ \t]*`: two adjacent runs of spaces backtrack quadratically.)
 _ROLE_LINE = re.compile(
-    r"^[ \t]*#?[ \t]*(?P<role>system|user|assistant|developer|function|tool)"
+    r"^[ \t]*(?:#[ \t]*)?(?P<role>system|user|assistant|developer|function|tool)"
     r"(?:\[(?P<attrs>[^\]\n]*)\])?[ \t]*:[ \t]*\r?$",
     re.IGNORECASE | re.MULTILINE,
 )
@@ -30,8 +34,8 @@ _TEMPLATE_MARK = re.compile(r"\{\{|\{%|\{#")
 _PROVIDERS = {"azure_openai": "azure", "azure": "azure", "openai": "openai", "serverless": None}
 
 
-def parse_prompty(path: Path, text: str) -> PromptDocument:
-    doc, body_start, fm = start_document(path, text, Format.PROMPTY, PromptyFrontmatter)
+def parse_prompty(path: Path, text: str, max_bytes: int | None = None) -> PromptDocument:
+    doc, body_start, fm = start_document(path, text, Format.PROMPTY, PromptyFrontmatter, max_bytes)
     data = doc.frontmatter
     _read_model(doc, data.get("model"))
     samples = _samples(doc, data)
@@ -44,7 +48,7 @@ def parse_prompty(path: Path, text: str) -> PromptDocument:
 def render_prompty(doc: PromptDocument, values: dict[str, Any]) -> PromptDocument:
     """A copy of a parsed Prompty document rendered with `values` instead of its samples (declared defaults
     still apply). The frontmatter is not parsed again, so this is cheap enough to call once per eval case."""
-    out = rendered_copy(doc, ("template-error", "undefined-variable"))
+    out = rendered_copy(doc, ("template-error", "undefined-variable", LIMIT_EXCEEDED))
     inputs = {"inputs": doc.frontmatter.get("inputs")}
     samples = {k: v for k, v in _samples(out, inputs).items() if v[1] == "default"}
     samples.update({str(k): (v, "value") for k, v in values.items()})
@@ -59,11 +63,13 @@ def _is_mustache(template: Any) -> bool:
     return isinstance(template, str) and template.lower() in ("mustache", "handlebars")
 
 
-def _render_mustache(source: str, values: dict[str, Any]) -> str:
+def _render_mustache(source: str, values: dict[str, Any], budget: Budget) -> str:
     if "{{" not in source:
         return source
     nodes = hb.parse(source)
-    ctx = hb.RenderContext(helpers={}, partial=lambda node, scope: "", missing=lambda node: source[node.span.start : node.span.end])
+    ctx = hb.RenderContext(
+        helpers={}, partial=lambda node, scope: "", missing=lambda node: source[node.span.start : node.span.end], budget=budget
+    )
     return hb.render(nodes, [values], ctx)
 
 
@@ -135,15 +141,16 @@ def _sample_file(doc: PromptDocument, ref: str) -> Any:
     if "\n" in name or not name.strip():
         return None
     path = doc.path.parent / name.strip()
-    text, error = read_included(path)
+    limits = limits_for(doc.max_bytes)
+    text, error, code = read_include(path, doc.path, limits)
     if text is None:
-        doc.problem("missing-include", Severity.ERROR, f"sample file: {error}", doc.key_span("sample"))
+        doc.problem(code, Severity.ERROR, f"sample file: {error}", doc.key_span("sample"))
         return None
-    try:
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        doc.problem("invalid-frontmatter", Severity.ERROR, f"sample file {path.name} is not valid: {exc}", doc.key_span("sample"))
+    data, error = load_data(text, limits, json_text=path.suffix == ".json")
+    if error is not None:
+        doc.problem("invalid-frontmatter", Severity.ERROR, f"sample file {path.name} is not valid: {error}", doc.key_span("sample"))
         return None
+    return data
 
 
 def _tools(tools: Any) -> list[dict[str, Any]]:
@@ -192,7 +199,8 @@ class _Recording(jinja2.Undefined):
         return False
 
 
-_ENV = jinja2.Environment(undefined=_Recording, keep_trailing_newline=True, autoescape=False)
+# Sandboxed: a template is data and may only read its sample values, within the document's budget.
+_ENV = PromptSandbox(_Recording)
 
 
 # An editor sends a new version of the edited section on every keystroke: caching every version (even of
@@ -224,10 +232,10 @@ def _find_undeclared(source: str) -> frozenset[str]:
     return frozenset(jinja2.meta.find_undeclared_variables(_ENV.parse(source)))
 
 
-def _render(source: str, values: dict[str, Any]) -> str:
+def _render(source: str, values: dict[str, Any], budget: Budget) -> str:
     if not _TEMPLATE_MARK.search(source):
         return source
-    return _compile(source).render(values)
+    return render_within(_compile(source), values, budget)
 
 
 # Every role line ends in a colon; finding those first (a fast literal search) and matching _ROLE_LINE
@@ -251,8 +259,9 @@ def _build_messages(
     doc: PromptDocument, text: str, body_start: int, samples: dict[str, tuple[Any, str]], mustache: bool = False
 ) -> None:
     values = {k: v for k, (v, _) in samples.items()}
+    budget = Budget(limits_for(doc.max_bytes))
     for section in _sections(text, body_start):
-        doc.messages.append(_build_message(doc, text, section, samples, values, mustache))
+        doc.messages.append(_build_message(doc, text, section, samples, values, mustache, budget))
     _report_undefined(doc)
 
 
@@ -278,12 +287,25 @@ def _build_message(
     samples: dict[str, tuple[Any, str]],
     values: dict[str, Any],
     mustache: bool,
+    budget: Budget,
 ) -> Message:
     role, name, header, body = section
     source = text[body.start : body.end]
     problems: list[Finding] = []
+    used = (budget.output, budget.steps)
     try:
-        content = (_render_mustache if mustache else _render)(source, values).strip()
+        if budget.stopped:  # reported once, on the message that hit the limit
+            content = source.strip()
+        else:
+            content = (_render_mustache if mustache else _render)(source, values, budget).strip()
+    except LimitExceeded as exc:
+        budget.stopped = True
+        problems.append(Finding(LIMIT_EXCEEDED, Severity.ERROR, str(exc), _error_span(source, body, exc, header)))
+        content = source.strip()
+    except SecurityError as exc:
+        message = f"Jinja2: blocked: {exc}; a prompt template may only read its sample values"
+        problems.append(Finding("template-error", Severity.ERROR, message, _error_span(source, body, exc, header)))
+        content = source.strip()
     except hb.TemplateError as exc:
         problems.append(Finding("template-error", Severity.ERROR, f"Mustache: {exc}", exc.span.shift(body.start)))
         content = source.strip()
@@ -292,14 +314,16 @@ def _build_message(
         problems.append(Finding("template-error", Severity.ERROR, f"Jinja2: {exc.message}", Span(at, at)))
         content = source.strip()
     except Exception as exc:  # a template can raise anything while rendering sample values
-        problems.append(Finding("template-error", Severity.ERROR, f"Jinja2 could not render this message: {exc}", header))
+        message = f"Jinja2 could not render this message: {exc}"
+        problems.append(Finding("template-error", Severity.ERROR, message, _error_span(source, body, exc, header)))
         content = source.strip()
     message = Message(role, message_span(header.start, body.end), header, body, content, name=name, problems=problems)
+    message.render_cost = (budget.output - used[0], budget.steps - used[1])
     doc.problems.extend(problems)
     message.images = source.count("![") if role == "user" else 0
     try:
         free = frozenset(_VARIABLE.findall(source)) if mustache else _undeclared(source)
-    except jinja2.TemplateSyntaxError:
+    except Exception:  # a syntax error (reported above) or nesting too deep for the parser
         free = frozenset()
     for match in _VARIABLE.finditer(source):
         var = match.group("name")
@@ -341,22 +365,32 @@ def reparse_prompty(old: PromptDocument, text: str, edit: Edit) -> PromptDocumen
     body = Span(message.body.start, message.body.end + delta)
     if not len(message.header) and not text[body.start : body.end].strip():
         return None  # the implicit first message is gone
+    if any(p.code == LIMIT_EXCEEDED for p in old.problems):
+        return None  # which message stops depends on all of them
     doc = replace(old, text=text, messages=[], problems=[], _lines=None)
     from_messages = {id(p) for m in old.messages for p in m.problems}
     doc.problems = [p for p in old.problems if id(p) not in from_messages and p.code != "undefined-variable"]
     values = {k: v for k, (v, _) in old.samples.items()}
     mustache = _is_mustache(old.frontmatter.get("template"))
+    # The document's budget as a fresh parse would have it when it reaches this message.
+    before = old.messages[:at]
+    budget = Budget(limits_for(old.max_bytes), sum(m.render_cost[0] for m in before), sum(m.render_cost[1] for m in before))
     for i, m in enumerate(old.messages):
         if i < at:
             doc.messages.append(m)
             doc.problems.extend(m.problems)
         elif i == at:
             section = (m.role, m.name, m.header, body)
-            doc.messages.append(_build_message(doc, text, section, old.samples, values, mustache))
+            doc.messages.append(_build_message(doc, text, section, old.samples, values, mustache, budget))
+            if budget.stopped:
+                return None
         else:
             moved = m.shifted(delta)
             doc.messages.append(moved)
             doc.problems.extend(moved.problems)
+    after = old.messages[at + 1 :]
+    if not budget.fits(sum(m.render_cost[0] for m in after), sum(m.render_cost[1] for m in after)):
+        return None  # a later message would now stop at the limit
     _report_undefined(doc)
     return doc
 
@@ -366,6 +400,16 @@ def _name_attr(attrs: str | None) -> str | None:
         return None
     m = re.search(r"name\s*=\s*[\"']?([^\"',\s]+)", attrs)
     return m.group(1) if m else None
+
+
+def _error_span(source: str, body: Span, exc: BaseException, fallback: Span) -> Span:
+    """The template line an error was raised on, else `fallback` (the role line)."""
+    line = template_line(exc)
+    if line is None:
+        return fallback
+    start = _line_offset(source, line)
+    end = source.find("\n", start)
+    return Span(body.start + start, body.start + (len(source) if end == -1 else end))
 
 
 def _line_offset(source: str, lineno: int | None) -> int:
