@@ -7,6 +7,8 @@ RULES: dict[str, str] = {
     "unknown-model": "The model is not in the catalog; tokens are an estimate and there is no price.",
     "invalid-frontmatter": "The YAML frontmatter cannot be parsed or has a value of the wrong type.",
     "missing-include": "A partial, import or linked file does not exist or cannot be read.",
+    "outside-workspace": "An include, partial, sample or link is outside the workspace and the folders the user allows; it was not read.",
+    "limit-exceeded": "Rendering or include expansion stopped at a limit derived from max_file_size.",
     "include-cycle": "Includes refer back to a file already being included.",
     "undefined-variable": "A template variable has no sample, example or default value.",
     "duplicated-paragraph": "A paragraph repeats an earlier one word for word and is paid for twice.",

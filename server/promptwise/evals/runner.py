@@ -188,7 +188,7 @@ def _prepare(prepared: PreparedSuite, options: RunOptions, models: list[str] | N
         prepared.problems = [f"{_display(loaded.prompt_path)}: {f.message}" for f in read.problems]
         return
     fmt = detect_format(loaded.prompt_path, config.settings.plain_prompts, config.root) or Format.PLAIN
-    doc = parse_document(loaded.prompt_path, read.text, fmt)
+    doc = parse_document(loaded.prompt_path, read.text, fmt, config.settings.max_file_size)
     broken = [f for f in [*read.problems, *doc.problems] if f.severity is Severity.ERROR]
     if broken:
         lines = doc.lines

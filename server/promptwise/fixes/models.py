@@ -613,7 +613,7 @@ def _build(
         note = str(exc)
     if options:
         for option_edits, value, option_note in options:
-            new_doc = parse_document(doc.path, apply_edits(doc.text, option_edits), doc.format)
+            new_doc = parse_document(doc.path, apply_edits(doc.text, option_edits), doc.format, doc.max_bytes)
             after = analyze(new_doc, config, catalog)
             if after.card is not None and after.card.name == card.name and after.cost_per_call is not None:
                 edits, written, note, result, cost = option_edits, value, option_note, after, after.cost_per_call

@@ -90,7 +90,7 @@ class _Session:
         self.markdown = doc.format is Format.INSTRUCTIONS or (doc.format is Format.PLAIN and doc.path.suffix.lower() == ".md")
 
     def reanalyze(self, text: str) -> Analysis:
-        doc = parse_document(self.doc.path, text, self.doc.format)
+        doc = parse_document(self.doc.path, text, self.doc.format, self.doc.max_bytes)
         return analyze(doc, self.config, self.catalog, model=self.model_override)
 
     def in_fence(self, offset: int) -> bool:

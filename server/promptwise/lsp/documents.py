@@ -259,7 +259,7 @@ class Workspace:
             old = prev.analysis.document
             if old.format is fmt:
                 return reparse_document(old, job.lines.text, job.edit)
-        return parse_document(job.path, job.lines.text, fmt)
+        return parse_document(job.path, job.lines.text, fmt, config.settings.max_file_size)
 
     def _fallback_config(self) -> LoadedConfig:
         return load_config(Path("/"), self.settings.overrides() or None)
