@@ -123,7 +123,7 @@ def read_bytes(path: Path, max_bytes: int, origin: Path | None = None) -> tuple[
         if stat.S_ISDIR(info.st_mode):
             return None, f"{path} is a folder, not a file"
         if not stat.S_ISREG(info.st_mode):
-            return None, f"{path} is not a regular file ({_kind(info.st_mode)}); it was not read"
+            return None, f"{path} is not a regular file ({file_kind(info.st_mode)}); it was not read"
         if info.st_size > max_bytes:
             return None, f"{path.name} is {info.st_size:,} bytes, over the {max_bytes:,}-byte limit"
         chunks: list[bytes] = []
@@ -162,7 +162,10 @@ def is_regular_file(path: Path) -> bool:
         return False
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words ("a FIFO"), for the finding that says it was not read."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
     if stat.S_ISFIFO(mode):
         return "a FIFO"
     if stat.S_ISCHR(mode):
@@ -171,7 +174,7 @@ def _kind(mode: int) -> str:
         return "a block device"
     if stat.S_ISSOCK(mode):
         return "a socket"
-    return "not a regular file"
+    return "a special file"
 
 
 def _real(path: Path) -> Path:

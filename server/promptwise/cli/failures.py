@@ -104,21 +104,7 @@ def not_a_regular_file(path: Path) -> str | None:
         return f"cannot read {path.name}: {exc}"
     if stat.S_ISREG(mode):
         return None
-    return f"{path.name} is {_kind(mode)}, not a regular file; it was not read"
-
-
-def _kind(mode: int) -> str:
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a special file"
+    return f"{path.name} is {access.file_kind(mode)}, not a regular file; it was not read"
 
 
 def add_debug_arguments(parser, prefix: str = "") -> None:

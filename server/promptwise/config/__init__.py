@@ -194,7 +194,7 @@ def load_config_file(path: Path, overrides: dict[str, Any] | None = None) -> Loa
         return _validate(
             {}, path, overrides, [ConfigProblem(path, "", f"{path.name} is not valid TOML: {exc}", max(0, line - 1))]
         )
-    if _too_deep(data, MAX_CONFIG_DEPTH):
+    if too_deep(data, MAX_CONFIG_DEPTH):
         return _validate({}, path, overrides, [ConfigProblem(path, "", f"{path.name} nests more than {MAX_CONFIG_DEPTH} levels deep; its settings were not used")])
     if path.name == "pyproject.toml":
         tool = data.get("tool", {})
@@ -204,7 +204,8 @@ def load_config_file(path: Path, overrides: dict[str, Any] | None = None) -> Loa
     return _validate(data, path, overrides, text=text)
 
 
-def _too_deep(value: Any, limit: int) -> bool:
+def too_deep(value: Any, limit: int) -> bool:
+    """True when a parsed value (TOML, JSON) nests deeper than `limit`; iterative, so it cannot overflow."""
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()

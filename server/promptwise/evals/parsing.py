@@ -6,6 +6,8 @@ from typing import Any
 
 import yaml
 
+from ..config import too_deep as config_too_deep
+
 MAX_DEPTH = 64  # a suite's deepest real structure (a JSON Schema in an assertion) is far shallower
 
 
@@ -72,14 +74,5 @@ def compose(text: str) -> tuple[yaml.Node | None, Any]:
 
 
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
-    """True when a parsed value (JSON, TOML) nests deeper than `limit`; iterative, so it cannot overflow."""
-    stack: list[tuple[Any, int]] = [(value, 0)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(item, dict):
-            stack.extend((v, depth + 1) for v in item.values())
-        elif isinstance(item, list):
-            stack.extend((v, depth + 1) for v in item)
-    return False
+    """True when a parsed value (JSON, TOML) nests deeper than `limit`."""
+    return config_too_deep(value, limit)
