@@ -59,7 +59,7 @@ main() {
   cd "$(dirname "$0")/.." || exit 1
   local logs
   logs="$(mktemp -d)"
-  trap 'rm -rf "$logs"' EXIT
+  trap "rm -rf '$logs'" EXIT  # expanded now: the local is gone when the trap runs
   if ! bash scripts/setup.sh; then
     echo "setup failed" >"$logs/setup.log"
     echo 1 >"$logs/setup.status"
