@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Config
+from ..config.user import UserConfig
 from ..evals.results import RunResult
 from ..evals.suite import Suite
 from ..formats.schema import DotpromptFrontmatter, InstructionsFrontmatter, PromptyFrontmatter
@@ -16,6 +17,7 @@ from . import failures
 
 SCHEMAS: dict[str, tuple[type, str]] = {
     "promptwise.config.schema.json": (Config, "promptwise settings (promptwise.toml, or [tool.promptwise] in pyproject.toml)"),
+    "promptwise.user-config.schema.json": (UserConfig, "promptwise user settings (~/.config/promptwise/config.toml): hosts and readable folders"),
     "prompty.frontmatter.schema.json": (PromptyFrontmatter, "Prompty frontmatter keys promptwise reads"),
     "dotprompt.frontmatter.schema.json": (DotpromptFrontmatter, "Dotprompt frontmatter keys promptwise reads"),
     "instructions.frontmatter.schema.json": (InstructionsFrontmatter, "Instruction file frontmatter keys promptwise reads"),
