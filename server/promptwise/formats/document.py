@@ -86,6 +86,7 @@ class Message:
     images: int = 0
     problems: list[Finding] = field(default_factory=list)  # found while rendering it; also in the document's
     render_cost: tuple[int, int] = (0, 0)  # output and iterations its rendering used of the document's budget
+    on_use: bool = False  # sent only when the agent decides to use it (a skill's body), not on every call
 
     def shifted(self, delta: int) -> "Message":
         """This message moved by `delta` characters, as when text before it was edited."""
@@ -125,6 +126,9 @@ class PromptDocument:
     messages: list[Message] = field(default_factory=list)
     tools: list[dict[str, Any]] = field(default_factory=list)
     tool_names: list[str] = field(default_factory=list)  # tools referenced by name only
+    # Tools whose definitions the file does not hold (an MCP server's, an OpenAPI spec's, a custom kind's),
+    # each as "name (kind)": their tokens cannot be counted from the file.
+    uncounted_tools: list[str] = field(default_factory=list)
     uses_json_output: bool = False
     uses_reasoning: bool = False
     problems: list[Finding] = field(default_factory=list)
