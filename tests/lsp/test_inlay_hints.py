@@ -88,7 +88,7 @@ async def test_estimates_are_marked_and_explained(session):
     assert hints and all(str(h.label).lstrip("+").startswith("~") for h in hints)
     model = hints[0]
     assert model.position == position_of(session.texts[uri], "anthropic/claude-haiku-4-5", after=True)
-    assert "estimate (tokenizer claude" in model.tooltip.value
+    assert "estimate (the tokenizer for claude-haiku-4-5 is not published offline" in model.tooltip.value
     session.close(uri)
 
 

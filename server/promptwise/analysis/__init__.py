@@ -24,7 +24,7 @@ from ..formats import (
 )
 from ..text import Span
 from ..tokens import Tokenizer, TokenizerUnavailable, tokenizer_for
-from ..tokens.counter import O200K_FRAMING
+from ..tokens.counter import O200K_FRAMING, framing_for
 
 SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2, Severity.HINT: 3}
 
@@ -62,6 +62,10 @@ class Analysis:
     budget: int | None
     budget_source: str | None
     findings: list[Finding]
+    # Why the count is not exact (None when it is): the reasons, joined with "; ".
+    exact_reason: str | None = None
+    # Tokens of messages sent only when the agent uses them (a skill's body), not part of prompt_tokens.
+    on_use_tokens: int = 0
 
     @property
     def cost_per_call(self) -> float | None:
@@ -114,20 +118,12 @@ def analyze(
     card = catalog.resolve(model, provider)
     tokenizer = _tokenizer(card, model, provider)
     if card is None:
-        findings.append(
-            Finding(
-                "unknown-model",
-                Severity.WARNING,
-                f"unknown model '{model}': not in the {_catalog_name(catalog)} or config [models]; "
-                f"tokens are an estimate with {tokenizer.encoding} and there is no price",
-                doc.model_span or Span(0, 0),
-            )
-        )
+        findings.append(_unknown_model(model, catalog, tokenizer, doc.model_span or Span(0, 0)))
     try:
         tokenizer.available()
     except TokenizerUnavailable as exc:
         findings.append(Finding("tokenizer-unavailable", Severity.WARNING, f"{exc}; counting with o200k_base", Span(0, 0)))
-        tokenizer = Tokenizer("o200k_base", False, O200K_FRAMING, str(exc))
+        tokenizer = Tokenizer("o200k_base", False, O200K_FRAMING, f"{exc}; counted with o200k_base")
 
     counts: list[MessageCount] = []
     kept = _kept_counts(previous, tokenizer)
@@ -143,9 +139,12 @@ def analyze(
             ic.include.tokens = ic.tokens
         counts.append(MessageCount(message, content, framing, includes))
     tools_tokens, tools_covered = tokenizer.count_tools(doc.tools)
-    priming = tokenizer.framing.reply_priming if counts else 0
-    prompt_tokens = sum(c.tokens for c in counts) + tools_tokens + priming
-    exact = tokenizer.exact and tools_covered and not any(m.images for m in doc.messages) and not doc.tool_names
+    per_call = [c for c in counts if not c.message.on_use]
+    on_use_tokens = sum(c.tokens for c in counts if c.message.on_use)
+    priming = tokenizer.framing.reply_priming if per_call else 0
+    prompt_tokens = sum(c.tokens for c in per_call) + tools_tokens + priming
+    exact_reason = estimate_reasons(doc, tokenizer, tools_covered, on_use_tokens)
+    exact = exact_reason is None
     expected = _expected_output(doc, config, card)
     budget, budget_source = (doc.budget, "frontmatter promptwise.budget") if doc.budget else config.budget_for(doc.path)
     if budget_source and budget_source != "frontmatter promptwise.budget":
@@ -165,6 +164,8 @@ def analyze(
         budget=budget,
         budget_source=budget_source,
         findings=findings,
+        exact_reason=exact_reason,
+        on_use_tokens=on_use_tokens,
     )
     findings.extend(_budget_findings(analysis, config))
     findings.extend(_context_findings(analysis))
@@ -176,6 +177,15 @@ def analyze(
                 "tools-not-counted",
                 Severity.INFO,
                 f"tools {', '.join(doc.tool_names)} are defined in code; their definitions are not counted",
+                doc.key_span("tools"),
+            )
+        )
+    if doc.uncounted_tools:
+        findings.append(
+            Finding(
+                "tools-not-counted",
+                Severity.INFO,
+                f"tools {', '.join(doc.uncounted_tools)} are defined outside the file; their definitions are not counted",
                 doc.key_span("tools"),
             )
         )
@@ -205,11 +215,81 @@ def _catalog_name(catalog: Catalog) -> str:
 
 
 def _tokenizer(card: ModelCard | None, model: str, provider: str | None) -> Tokenizer:
+    """Exact only for a model the catalog knows with a published tokenizer, or one config declares an OpenAI encoding for."""
     if card is not None and card.tokenizer:
-        return Tokenizer(card.tokenizer, False, O200K_FRAMING, "tokenizer set in config")
+        if card.tokenizer in _OPENAI_ENCODINGS:
+            return Tokenizer(card.tokenizer, True, framing_for(card.tokenizer), "tokenizer set in config")
+        return Tokenizer(card.tokenizer, False, O200K_FRAMING, f"the tokenizer set in config for {card.name} ({card.tokenizer}) is an approximation")
     if card is not None:
         return tokenizer_for(card.name, card.provider)
-    return tokenizer_for(model, provider)
+    guess = tokenizer_for(model, provider)
+    # The name only looks like a model's (a typo, a private deployment): its tokenizer is a guess.
+    return guess.as_estimate(f"{model} is not a known model, counted with {guess.encoding}")
+
+
+_OPENAI_ENCODINGS = ("o200k_base", "cl100k_base")
+
+
+def estimate_reasons(doc: PromptDocument, tokenizer: Tokenizer, tools_covered: bool, on_use_tokens: int = 0) -> str | None:
+    """Why a count is not the provider's, in the user's words; None when both text and rule are."""
+    reasons: list[str] = []
+    if not tokenizer.exact:
+        reasons.append(tokenizer.note or f"{tokenizer.encoding} is not the provider's tokenizer")
+    images = sum(m.images for m in doc.messages)
+    if images:
+        reasons.append(f"{images} image{'s are' if images != 1 else ' is'} not counted")
+    if doc.tool_names:
+        reasons.append(f"tools named in code are not counted ({', '.join(doc.tool_names)})")
+    if doc.uncounted_tools:
+        reasons.append(f"tools defined outside the file are not counted ({', '.join(doc.uncounted_tools)})")
+    if not tools_covered:
+        reasons.append("tool parameters outside OpenAI's published formula (nested objects, arrays, anyOf) are approximated")
+    if on_use_tokens:
+        reasons.append(f"a skill's body ({on_use_tokens:,} tokens) is counted apart: it is sent only when the skill is used")
+    return "; ".join(reasons) or None
+
+
+def _unknown_model(model: str, catalog: Catalog, tokenizer: Tokenizer, span: Span) -> Finding:
+    """The unknown-model warning, with the catalog's closest name when there is one (data["suggestion"])."""
+    suggestion = suggest_model(model, catalog)
+    hint = f"; did you mean {suggestion}?" if suggestion else ""
+    return Finding(
+        "unknown-model",
+        Severity.WARNING,
+        f"unknown model '{model}': not in the {_catalog_name(catalog)} or config [models]; "
+        f"tokens are an estimate with {tokenizer.encoding} and there is no price{hint}",
+        span,
+        data={"suggestion": suggestion} if suggestion else {},
+    )
+
+
+def suggest_model(model: str, catalog: Catalog) -> str | None:
+    """The catalog's name closest to `model` (a typo's correction), if one is close enough."""
+    key = model.strip().lower()
+    cached = _SUGGESTIONS.get((id(catalog), key), False)
+    if cached is not False:
+        return cached  # type: ignore[return-value]
+    import difflib
+
+    # Lower-cased names, as the catalog looks them up (a private table: Catalog has no public list of names).
+    names = list(getattr(catalog, "_lower", {}))
+    bare_names = [n for n in names if "/" not in n]
+    bare = key.rsplit("/", 1)[-1].replace(" ", "-")
+    found = None
+    # A provider's own spelling first (gpt-4o-mini, not some-host/gpt-4o-mini), then any name.
+    for candidate, pool in ((bare, bare_names), (key, names)):
+        close = difflib.get_close_matches(candidate, pool, n=1, cutoff=0.8)
+        if close:
+            card = catalog.get(close[0])
+            found = card.name if card is not None else close[0]
+            break
+    if len(_SUGGESTIONS) > 256:  # the language server asks again on every keystroke
+        _SUGGESTIONS.clear()
+    _SUGGESTIONS[(id(catalog), key)] = found
+    return found
+
+
+_SUGGESTIONS: dict[tuple[int, str], str | None] = {}
 
 
 def _expected_output(doc: PromptDocument, config: LoadedConfig, card: ModelCard | None) -> int:

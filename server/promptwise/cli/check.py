@@ -247,8 +247,12 @@ def print_text(results: list[FileResult], config_problems: list[tuple[Path, int,
         rows.append([output.printable(output.display_path(r.path)), r.format.value if r.format else "-", output.printable(a.model), tokens, output.money(a.cost_per_call), budget, counts])
     if rows:
         print(output.table(["file", "format", "model", "tokens", "cost/call", "budget", "findings"], rows, right=(3, 4)))
-        if any(r.analysis is not None and not r.analysis.exact for r in results):
-            print("~ estimate: no exact offline tokenizer for that model")
+        reasons = {r.analysis.exact_reason: None for r in results if r.analysis is not None and r.analysis.exact_reason}
+        if 0 < len(reasons) <= 3:
+            for reason in reasons:
+                print(f"~ estimate: {output.message_line(reason)}")
+        elif reasons:
+            print("~ estimate: the tokenizer or text is not the provider's; `promptwise check --format json` gives each file's exact_reason")
     lines = [
         f"{output.printable(output.display_path(p))}:{line + 1}:1: error invalid-config {output.message_line(msg)}"
         for p, line, msg in config_problems
@@ -296,8 +300,10 @@ def to_json(results: list[FileResult], config_problems: list[tuple[Path, int, st
                 catalog_model=a.card.name if a.card else None,
                 tokenizer=a.tokenizer.encoding,
                 exact=a.exact,
+                exact_reason=a.exact_reason,
                 prompt_tokens=a.prompt_tokens,
                 tools_tokens=a.tools_tokens,
+                on_use_tokens=a.on_use_tokens,
                 expected_output_tokens=a.expected_output_tokens,
                 input_cost=a.input_cost,
                 cost_per_call=a.cost_per_call,
@@ -313,6 +319,7 @@ def to_json(results: list[FileResult], config_problems: list[tuple[Path, int, st
                         "content_tokens": m.content_tokens,
                         "line": a.document.lines.position(m.message.span.start).line + 1,
                         "includes": [{"target": i.include.target, "tokens": i.tokens} for i in m.includes],
+                        **({"on_use": True} if m.message.on_use else {}),
                     }
                     for m in a.messages
                 ],

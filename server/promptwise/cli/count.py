@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -43,11 +44,18 @@ class Uncountable(Exception):
         self.path, self.findings = path, findings
 
 
-def request_document(body: Any, path: Path) -> PromptDocument:
+@dataclass
+class RequestDocument(PromptDocument):
+    """A chat request body as a document; `tool_calls` counts the messages whose tool calls are counted as their JSON."""
+
+    tool_calls: int = 0
+
+
+def request_document(body: Any, path: Path) -> RequestDocument:
     """An OpenAI chat request body as a document, so it is counted exactly like a prompt file."""
     if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
         raise InputError("a request body must be a JSON object with a 'messages' list")
-    doc = PromptDocument(path=path, format=Format.PLAIN, text="")
+    doc = RequestDocument(path=path, format=Format.PLAIN, text="")
     doc.model = body.get("model") if isinstance(body.get("model"), str) else None
     for i, raw in enumerate(body["messages"]):
         if not isinstance(raw, dict) or "role" not in raw:
@@ -67,7 +75,7 @@ def request_document(body: Any, path: Path) -> PromptDocument:
         # Tool calls and non-text parts are outside the published counting rule: counted, not exact.
         if raw.get("tool_calls") or raw.get("function_call"):
             message.content += json.dumps(raw.get("tool_calls") or raw.get("function_call"))
-            images += 1
+            doc.tool_calls += 1
         message.images = images
         doc.messages.append(message)
     tools = body.get("tools") or [{"type": "function", "function": f} for f in body.get("functions") or []]
@@ -90,7 +98,7 @@ def count(file: str, model: str | None) -> Analysis:
                 body = None
             if isinstance(body, dict) and "messages" in body:
                 try:
-                    return analyze(request_document(body, Path("<stdin>")), config, model=model)
+                    return analyze_request(request_document(body, Path("<stdin>")), config, model)
                 except InputError as exc:
                     raise Uncountable(Path("<stdin>"), [_problem("invalid-request", str(exc))]) from None
         result = analyze_text(Path("stdin.txt"), text, config, Format.PLAIN, model)
@@ -106,7 +114,7 @@ def count(file: str, model: str | None) -> Analysis:
         raise Uncountable(path, [failures.unreadable(why)])
     config = load_config(path)
     if path.suffix == ".json":
-        return analyze(_request_file(path, config), config, model=model)
+        return analyze_request(_request_file(path, config), config, model)
     from ..formats import detect_format
 
     fmt = detect_format(path, config.settings.plain_prompts, config.root) or Format.PLAIN
@@ -116,7 +124,17 @@ def count(file: str, model: str | None) -> Analysis:
     return result
 
 
-def _request_file(path: Path, config: LoadedConfig) -> PromptDocument:
+def analyze_request(doc: RequestDocument, config: LoadedConfig, model: str | None) -> Analysis:
+    a = analyze(doc, config, model=model)
+    if doc.tool_calls:
+        # No published rule frames tool calls: their JSON is counted as text.
+        why = f"tool calls in {doc.tool_calls} message{'s' if doc.tool_calls != 1 else ''} are counted as their JSON"
+        a.exact = False
+        a.exact_reason = f"{a.exact_reason}; {why}" if a.exact_reason else why
+    return a
+
+
+def _request_file(path: Path, config: LoadedConfig) -> RequestDocument:
     data, why = access.read_bytes(path, config.settings.max_file_size)
     if data is None:
         raise Uncountable(path, [failures.unreadable(why or "cannot read the file")])
@@ -162,11 +180,13 @@ def run(args: argparse.Namespace) -> int:
                     "catalog_model": a.card.name if a.card else None,
                     "tokenizer": a.tokenizer.encoding,
                     "exact": a.exact,
+                    "exact_reason": a.exact_reason,
                     "cost": a.input_cost,
                     "expected_output_tokens": a.expected_output_tokens,
                     "cost_per_call": a.cost_per_call,
                     "tools_tokens": a.tools_tokens,
-                    "messages": [{"role": m.message.role, "tokens": m.tokens} for m in a.messages],
+                    "on_use_tokens": a.on_use_tokens,
+                    "messages": [_message_json(m) for m in a.messages],
                     "context_window": a.context_window,
                     "findings": [_finding_json(a.document.lines, f) for f in shown],
                 }
@@ -176,16 +196,22 @@ def run(args: argparse.Namespace) -> int:
     kind = "exact" if a.exact else "estimate"
     print(f"{a.prompt_tokens:,} prompt tokens ({kind}, {a.tokenizer.encoding}) on {output.printable(a.model)}")
     for m in a.messages:
+        if m.message.on_use:
+            continue
         label = m.message.role + (f" ({m.message.name})" if m.message.name else "")
         print(f"  {output.printable(label):<24}{m.tokens:>10,}")
     if a.tools_tokens:
         print(f"  {'tool definitions':<24}{a.tools_tokens:>10,}")
     if a.reply_priming:
         print(f"  {'reply priming':<24}{a.reply_priming:>10,}")
+    if a.on_use_tokens:
+        print(f"  {'on use (not per call)':<24}{a.on_use_tokens:>10,}")
     print(
         f"input {output.money(a.input_cost)}; per call {output.money(a.cost_per_call)} "
         f"with {a.expected_output_tokens:,} output tokens"
     )
+    if a.exact_reason:
+        print(f"~ estimate: {output.message_line(a.exact_reason)}")
     for f in shown:
         print(output.finding_line(a.document.path, a.document.lines, f), file=sys.stderr)
     return 0
@@ -210,6 +236,13 @@ def _report_uncountable(path: Path, findings: list[Finding], as_json: bool) -> i
         for f in findings:
             print(output.finding_line(path, None, f), file=sys.stderr)
     return 1
+
+
+def _message_json(m: Any) -> dict[str, Any]:
+    entry: dict[str, Any] = {"role": m.message.role, "tokens": m.tokens}
+    if m.message.on_use:
+        entry["on_use"] = True  # not in prompt_tokens
+    return entry
 
 
 def _finding_json(lines: LineIndex | None, f: Finding) -> dict[str, Any]:

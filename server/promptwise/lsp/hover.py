@@ -78,8 +78,9 @@ def _markdown(value: str, where: types.Range | None) -> types.Hover:
 def model_card(a: Analysis, config: LoadedConfig) -> str:
     card = a.card
     if card is None:
+        suggestion = next((f.data["suggestion"] for f in a.findings if f.code == "unknown-model" and f.data.get("suggestion")), None)
         return (
-            f"**{a.model}** is not in the model catalog\n\n"
+            f"**{a.model}** is not in the model catalog" + (f": did you mean `{suggestion}`?" if suggestion else "") + "\n\n"
             f"Tokens are an estimate with {a.tokenizer.encoding} and there is no price. "
             f"Add it under `[models.\"{a.model}\"]` in promptwise.toml with its prices and context window."
         )
@@ -104,6 +105,8 @@ def model_card(a: Analysis, config: LoadedConfig) -> str:
             f"\nThis file: {a.prompt_tokens:,} input + {a.expected_output_tokens:,} output tokens = "
             f"**{labels.money(a.cost_per_call)} per call**"
         )
+    if a.on_use_tokens:
+        out.append(f"\n{_on_use_line(a)}")
     if card.deprecation_date:
         out.append(f"\nDeprecated on {card.deprecation_date}")
     out.append(f"\n*Price from {card.source}*")
@@ -149,7 +152,9 @@ def message_card(count: MessageCount, a: Analysis, config: LoadedConfig) -> str:
     message = count.message
     included = sum(ic.tokens for ic in count.includes)
     title = f"**{message.role} message**" + (f" ({message.name})" if message.name else "")
-    share = f" ({labels.share(count.tokens / a.prompt_tokens)} of this file's {a.prompt_tokens:,})" if a.prompt_tokens else ""
+    share = f" ({labels.share(count.tokens / a.prompt_tokens)} of this file's {a.prompt_tokens:,})" if a.prompt_tokens and not message.on_use else ""
+    if message.on_use:
+        share = " (sent only when it is used, not on every call)"
     out = [f"{title} · {labels.tokens(count.tokens, a.exact)}{share}", "", "| part | tokens |", "|---|---:|"]
     out.append(f"| text | {max(0, count.content_tokens - included):,} |")
     for ic in count.includes:
@@ -167,10 +172,16 @@ def message_card(count: MessageCount, a: Analysis, config: LoadedConfig) -> str:
     costs = _costs(count.tokens, a, config)
     if costs:
         out.append("")
-        out.append("Input cost of this message per call: " + " · ".join(costs))
+        out.append(("Input cost of this message each time it is used: " if message.on_use else "Input cost of this message per call: ") + " · ".join(costs))
+    if a.on_use_tokens:
+        out.append(f"\n{_on_use_line(a)}")
     if not a.exact:
         out.append(f"\n{labels.estimate_note(a)}")
     return "\n".join(out)
+
+
+def _on_use_line(a: Analysis) -> str:
+    return f"On use: {labels.tokens(a.on_use_tokens, a.exact)} more when the agent uses it (not in the {a.prompt_tokens:,} per call)"
 
 
 def include_card(ic: IncludeCount, a: Analysis) -> str:

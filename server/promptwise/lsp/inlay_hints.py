@@ -116,6 +116,8 @@ def _include_label(n: int, exact: bool) -> str:
 def _total_tooltip(a: Analysis) -> str:
     rows = []
     for count in a.messages:
+        if count.message.on_use:
+            continue  # not sent on every call: its own line below
         label = count.message.role + (f" ({count.message.name})" if count.message.name else "")
         rows.append(f"| {label} message | {count.tokens:,} |")
     if a.tools_tokens:
@@ -140,6 +142,8 @@ def _total_tooltip(a: Analysis) -> str:
     if a.context_window:
         needed = a.prompt_tokens + a.expected_output_tokens
         out.append(f"\nContext: {needed:,} of {a.context_window:,} tokens ({labels.share(a.context_share)}), output included")
+    if a.on_use_tokens:
+        out.append(f"\nOn use: {a.on_use_tokens:,} tokens more when the agent uses it, not in the per-call count")
     if a.budget:
         out.append(f"\nBudget: {a.prompt_tokens:,} of {a.budget:,} ({labels.share(a.budget_share)}; {a.budget_source})")
     return "\n".join(out)
@@ -150,7 +154,11 @@ def _message_tooltip(count: MessageCount, a: Analysis) -> str:
     included = sum(ic.tokens for ic in count.includes)
     out = [
         f"**{message.role} message**" + (f" ({message.name})" if message.name else "") + f": {count.tokens:,} tokens"
-        + (f", {labels.share(count.tokens / a.prompt_tokens)} of {a.prompt_tokens:,}" if a.prompt_tokens else ""),
+        + (
+            ", sent only when it is used, not on every call"
+            if message.on_use
+            else (f", {labels.share(count.tokens / a.prompt_tokens)} of {a.prompt_tokens:,}" if a.prompt_tokens else "")
+        ),
         "",
         f"- text: {max(0, count.content_tokens - included):,}",
     ]

@@ -47,20 +47,8 @@ def compact(n: int) -> str:
 
 
 def estimate_note(analysis: Analysis) -> str:
-    """Why a count is not exact, naming the tokenizer."""
-    tok = analysis.tokenizer
-    reasons = []
-    if not tok.exact:
-        reasons.append(f"tokenizer {tok.encoding}" + (f": {tok.note}" if tok.note else ""))
-    else:
-        doc = analysis.document
-        if doc.tool_names:
-            reasons.append("tools defined in code are not counted")
-        if any(m.images for m in doc.messages):
-            reasons.append("images are not counted")
-        if doc.tools and not reasons:
-            reasons.append("tool parameters outside OpenAI's published formula")
-    return "estimate (" + "; ".join(reasons or ["approximate counting"]) + ")"
+    """Why a count is not exact: the analysis's reasons (the tokenizer, images, tools not in the file...)."""
+    return f"estimate ({analysis.exact_reason or 'approximate counting'})"
 
 
 def accuracy(analysis: Analysis) -> str:

@@ -340,42 +340,66 @@ class Tokenizer:
             total += self.count(name) + self.framing.per_name
         return total
 
+    def as_estimate(self, note: str) -> "Tokenizer":
+        """The same tokenizer, its counts marked an estimate for `note`'s reason."""
+        return Tokenizer(self.encoding, False, self.framing, note)
+
     def count_tools(self, tools: Iterable[dict[str, Any]]) -> tuple[int, bool]:
-        """Tokens for tool definitions and whether the published formula covers their shape."""
-        f = self.framing
-        total = 0
-        covered = True
+        """Tokens for tool definitions and whether the published formula covers their shape.
+
+        OpenAI's cookbook ("How to count tokens with tiktoken", num_tokens_for_tools) counts a function's
+        name and description, then each top-level property's name, type, description and enum items.
+        It says nothing of nested objects, array items, anyOf/$ref or non-function tools: those are
+        counted as far as the formula goes and marked not covered.
+        """
         tools = list(tools)
         if not tools:
             return 0, True
+        f = self.framing
+        total = 0
+        covered = True
         for tool in tools:
+            if tool.get("type") not in (None, "function"):
+                covered = False  # a built-in tool (web_search, file_search...): its framing is not published
             function = tool.get("function", tool)
+            if not isinstance(function, dict):
+                covered = False
+                continue
             total += f.func_init
-            desc = str(function.get("description") or "")
-            if desc.endswith("."):
-                desc = desc[:-1]
-            total += self.count(f"{function.get('name', '')}:{desc}")
+            total += self.count(f"{function.get('name', '')}:{_without_period(function.get('description'))}")
             params = function.get("parameters") or {}
-            properties = params.get("properties") or {}
+            properties = params.get("properties") if isinstance(params, dict) else None
+            if not isinstance(properties, dict):
+                covered = covered and properties is None
+                continue
             if properties:
                 total += f.prop_init
-                for key, prop in properties.items():
-                    total += f.prop_key
-                    if not isinstance(prop, dict):
-                        covered = False
-                        continue
-                    if prop.get("type") in ("object", "array") or "anyOf" in prop or "$ref" in prop:
-                        covered = False
-                    if "enum" in prop:
-                        total += f.enum_init
-                        for item in prop["enum"]:
-                            total += f.enum_item + self.count(str(item))
-                    p_desc = str(prop.get("description") or "")
-                    if p_desc.endswith("."):
-                        p_desc = p_desc[:-1]
-                    total += self.count(f"{key}:{prop.get('type', '')}:{p_desc}")
+            for key, prop in properties.items():
+                total += f.prop_key
+                if not isinstance(prop, dict):
+                    covered = False
+                    continue
+                kind = prop.get("type")
+                if not isinstance(kind, str) or kind in ("object", "array") or "anyOf" in prop or "oneOf" in prop or "$ref" in prop:
+                    covered = False
+                enum = prop.get("enum")
+                if isinstance(enum, list):
+                    total += f.enum_init
+                    for item in enum:
+                        total += f.enum_item + self.count("null" if item is None else str(item))
+                elif enum is not None:
+                    covered = False
+                # A list of types (strict mode's ["string", "null"]) is written as OpenAI's TypeScript-like union.
+                shown = " | ".join(map(str, kind)) if isinstance(kind, list) else "" if kind is None else str(kind)
+                total += self.count(f"{key}:{shown}:{_without_period(prop.get('description'))}")
         total += f.func_end
         return total, covered
+
+
+def _without_period(text: Any) -> str:
+    """The cookbook drops one trailing period from descriptions before counting them."""
+    text = "" if text is None else str(text)
+    return text[:-1] if text.endswith(".") else text
 
 
 _O200K_EXACT = ("gpt-4o", "chatgpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", "o3", "o4")
@@ -389,8 +413,16 @@ def _base_name(model: str) -> str:
     return name.rsplit("/", 1)[-1]
 
 
+def framing_for(encoding: str) -> Framing:
+    return CL100K_FRAMING if encoding == "cl100k_base" else O200K_FRAMING
+
+
 def tokenizer_for(model: str, provider: str | None = None) -> Tokenizer:
-    """The best offline tokenizer for a model, and whether its counts match what the API bills."""
+    """The best offline tokenizer for a model the catalog knows, and whether its counts match what the API bills.
+
+    The name decides only the encoding: a name the catalog does not know (a typo such as gpt-4o-mnii)
+    is an estimate whatever it starts with; analysis marks it so (`analysis._tokenizer`).
+    """
     base = _base_name(model)
     openai_like = provider in (None, "openai", "azure", "text-completion-openai") or model.lower().startswith(
         ("openai/", "azure/")
@@ -401,9 +433,9 @@ def tokenizer_for(model: str, provider: str | None = None) -> Tokenizer:
         if base.startswith(_CL100K_EXACT):
             return Tokenizer("cl100k_base", True, CL100K_FRAMING)
     if "claude" in base:
-        return Tokenizer("claude", False, O200K_FRAMING, "Anthropic's legacy tokenizer shipped with litellm")
+        return Tokenizer("claude", False, O200K_FRAMING, f"the tokenizer for {model} is not published offline; Anthropic's legacy tokenizer shipped with litellm stands in")
     if "deepseek" in base:
-        return Tokenizer("deepseek", False, O200K_FRAMING, "DeepSeek's tokenizer shipped with litellm")
+        return Tokenizer("deepseek", False, O200K_FRAMING, f"the chat framing for {model} is not published; counted with DeepSeek's tokenizer shipped with litellm")
     if base.startswith("gpt-"):
-        return Tokenizer("o200k_base", False, O200K_FRAMING, "a newer OpenAI model counted with o200k_base")
+        return Tokenizer("o200k_base", False, O200K_FRAMING, f"{model} has no published tokenizer; counted with o200k_base")
     return Tokenizer("o200k_base", False, O200K_FRAMING, f"no offline tokenizer for {model}; o200k_base stands in")
