@@ -291,6 +291,9 @@ def test_the_editor_shows_a_skill_body_apart(tmp_path):
     tooltip = inlay_hints._total_tooltip(a)
     assert "| user message |" not in tooltip  # the body is not a per-call part
     assert f"On use: {a.on_use_tokens:,} tokens more when the agent uses it, not in the per-call count" in tooltip
+    # The body's own hint says "on use" instead of a share of a total it is not part of.
+    assert inlay_hints._message_label(a.messages[1], a).endswith(" · on use")
+    assert "%" in inlay_hints._message_label(a.messages[0], a)
 
 
 def test_count_prints_on_use_tokens_apart(cli, tmp_path, monkeypatch):

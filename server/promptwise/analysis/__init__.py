@@ -271,8 +271,7 @@ def suggest_model(model: str, catalog: Catalog) -> str | None:
         return cached  # type: ignore[return-value]
     import difflib
 
-    # Lower-cased names, as the catalog looks them up (a private table: Catalog has no public list of names).
-    names = list(getattr(catalog, "_lower", {}))
+    names = catalog.names()
     bare_names = [n for n in names if "/" not in n]
     bare = key.rsplit("/", 1)[-1].replace(" ", "-")
     found = None

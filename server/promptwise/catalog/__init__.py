@@ -196,6 +196,10 @@ class Catalog:
     def __len__(self) -> int:
         return len(self._lower)
 
+    def names(self) -> list[str]:
+        """Every name the catalog looks up, lower-cased as lookups compare them (for did-you-mean)."""
+        return list(self._lower)
+
     def get(self, name: str) -> ModelCard | None:
         key = self._lower.get(name.lower())
         return self._card(key) if key is not None else None

@@ -104,6 +104,8 @@ def _total_label(a: Analysis) -> str:
 
 def _message_label(count: MessageCount, a: Analysis) -> str:
     text = labels.tokens(count.tokens, a.exact)
+    if count.message.on_use:
+        return text + " · on use"  # outside the per-call total, so a share of it would mislead
     if a.prompt_tokens:
         text += f" · {labels.share(count.tokens / a.prompt_tokens)}"
     return text
