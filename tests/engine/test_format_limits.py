@@ -376,7 +376,7 @@ def test_import_fan_out_stops_with_a_finding(repo):
 
 
 def test_scanners_are_linear_on_adversarial_text(repo):
-    text = "x" + "`" * 200_001 + "\n" + "@" + "a/" * 200_000 + "\n" + ("@" + "a/" * 400 + " ") * 2000 + "\n" + "[" * 200_000 + "\n" + "[](x" * 100_000 + "\n" + "`@x.md` " * 20_000
+    text = "x" + "`" * 200_001 + "\n" + "@" + "a/" * 200_000 + "\n" + ("@" + "a/" * 400 + "x.md ") * 2000 + "\n" + "[" * 200_000 + "\n" + "[](x" * 100_000 + "\n" + "`@x.md` " * 20_000
     doc = parse(repo / "CLAUDE.md", text, Format.INSTRUCTIONS)
     missing = [p.message for p in doc.problems if p.code == "missing-include"]
     assert "the path is longer than 1,024 characters" in missing[0]

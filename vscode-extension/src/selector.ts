@@ -8,13 +8,18 @@ export interface SelectorEntry {
 
 export const PROMPT_LANGUAGES = ["prompty", "dotprompt"] as const;
 
-/** Instruction files an agent sends on every request (the server recognises them by name). */
+/** Instruction files an agent sends with its requests (the server recognises them by name, see formats/instruction_kinds.py). */
 export const INSTRUCTION_PATTERNS = [
   "**/AGENTS.md",
   "**/CLAUDE.md",
   "**/CLAUDE.local.md",
+  "**/GEMINI.md",
+  "**/SKILL.md",
   "**/*.instructions.md",
   "**/*.prompt.md",
+  "**/*.agent.md",
+  "**/*.chatmode.md",
+  "**/*.mdc",
   "**/.github/copilot-instructions.md",
   "**/.cursorrules",
 ] as const;

@@ -60,6 +60,13 @@ describe("package.json", () => {
     assert.ok(selector.some((s) => s.language === "prompty" && s.scheme === "file"));
   });
 
+  it("serves and activates on Cursor rules, custom agents, chat modes, GEMINI.md and skills", () => {
+    for (const pattern of ["**/*.mdc", "**/*.agent.md", "**/*.chatmode.md", "**/GEMINI.md", "**/SKILL.md"]) {
+      assert.ok((INSTRUCTION_PATTERNS as readonly string[]).includes(pattern), pattern);
+      assert.ok(manifest.activationEvents.includes(`workspaceContains:${pattern}`), pattern);
+    }
+  });
+
   it("supports untrusted folders in a limited way, restricting every setting that picks an executable, a host, a key or folders", () => {
     const untrusted = manifest.capabilities.untrustedWorkspaces;
     assert.equal(untrusted.supported, "limited");

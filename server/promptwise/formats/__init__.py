@@ -14,10 +14,10 @@ from .. import access
 from ..text import Edit, LineIndex, Span
 from .document import Finding, Format, Include, Message, PromptDocument, Related, Severity, Variable
 from .dotprompt import parse_dotprompt, render_dotprompt, reparse_dotprompt
+from .instruction_kinds import INSTRUCTION_NAMES, is_instruction_file
 from .instructions import parse_instructions, parse_plain
 from .prompty import parse_prompty, render_prompty, reparse_prompty
 
-INSTRUCTION_NAMES = {"AGENTS.md", "CLAUDE.md", "CLAUDE.local.md", ".cursorrules", "copilot-instructions.md"}
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 
 __all__ = [
@@ -197,7 +197,9 @@ def detect_format(path: Path, plain_globs: Iterable[str] = (), root: Path | None
         return Format.DOTPROMPT
     if name == "copilot-instructions.md" and path.parent.name != ".github":
         return None
-    if name in INSTRUCTION_NAMES or name.endswith((".instructions.md", ".prompt.md")):
+    # AGENTS.md, CLAUDE.md, GEMINI.md, SKILL.md, .cursorrules, VS Code's *.prompt.md / *.instructions.md /
+    # *.agent.md / *.chatmode.md and Cursor's *.mdc rules (see instruction_kinds).
+    if is_instruction_file(name):
         return Format.INSTRUCTIONS
     if root is not None and path.suffix in (".txt", ".md"):
         try:

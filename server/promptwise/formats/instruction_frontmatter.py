@@ -1,0 +1,82 @@
+"""Frontmatter of instruction files, read the way the tool that owns each file reads it.
+
+Cursor does not parse a rule's frontmatter as YAML: `globs: **/*.ts, src/*.tsx` (not valid YAML, `*` starts
+an alias) is what its own editor writes. When the YAML does not parse and every line is a plain
+`key: value`, the lines are read as Cursor reads them instead of reporting the YAML error."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..text import Span
+from .common import apply_settings
+from .document import Format, FrontmatterKey, PromptDocument, Severity
+from .frontmatter import _CLOSE, _OPEN, Frontmatter, parse_frontmatter
+from .limits import limits_for
+from .schema import validate_frontmatter
+
+_KEY_LINE = re.compile(r"(?P<key>[A-Za-z_][\w-]*)[ \t]*:(?:[ \t]+(?P<value>.*?))?[ \t]*\Z")
+
+
+def start_instruction_document(
+    path: Path, text: str, schema: type[BaseModel], max_bytes: int | None, lenient: bool = False, required: bool = False
+) -> tuple[PromptDocument, int, Any]:
+    """Like common.start_document; `lenient` reads a Cursor rule's key lines when they are not YAML,
+    `required` validates an empty or missing frontmatter too (a skill must have its name and description)."""
+    doc = PromptDocument(path=path, format=Format.INSTRUCTIONS, text=text, max_bytes=max_bytes)
+    fm = parse_frontmatter(text, limits_for(max_bytes))
+    if fm.error is not None and lenient:
+        fm = _key_lines(text) or fm
+    doc.frontmatter_span = fm.span
+    doc.keys = fm.keys
+    if fm.error is not None:
+        message, span = fm.error
+        doc.problem("invalid-frontmatter", Severity.ERROR, message, span)
+        return doc, fm.body_start, None
+    doc.frontmatter = fm.data
+    validated = None
+    if fm.data or required:
+        validated = validate_frontmatter(doc, schema)
+    if validated is not None:
+        apply_settings(doc, getattr(validated, "promptwise", None))
+    return doc, fm.body_start, validated
+
+
+def _key_lines(text: str) -> Frontmatter | None:
+    """The frontmatter as one `key: value` per line (comments and blank lines allowed), else None."""
+    opening = _OPEN.match(text)
+    closing = _CLOSE.search(text, opening.end()) if opening else None
+    if opening is None or closing is None:
+        return None
+    result = Frontmatter(span=Span(0, closing.end()), body_start=closing.end())
+    offset = opening.end()
+    for line in text[opening.end() : closing.start()].splitlines(keepends=True):
+        start = offset
+        offset += len(line)
+        stripped = line.rstrip("\r\n")
+        if not stripped.strip() or stripped.lstrip().startswith("#"):
+            continue
+        match = _KEY_LINE.match(stripped)
+        if match is None:
+            return None
+        key, raw = match.group("key"), match.group("value")
+        value = _scalar(raw)
+        value_start = start + (match.start("value") if raw is not None else match.end())
+        value_end = start + (match.end("value") if raw is not None else match.end())
+        result.data[key] = value
+        result.keys[key] = FrontmatterKey(key, Span(start, start + len(key)), Span(value_start, value_end), raw)
+    return result
+
+
+def _scalar(raw: str | None) -> Any:
+    if raw is None or raw == "":
+        return None
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "\"'":
+        return raw[1:-1]
+    if raw in ("true", "false"):
+        return raw == "true"
+    return raw
