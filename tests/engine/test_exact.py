@@ -145,7 +145,7 @@ def test_a_skill_body_is_counted_apart_from_the_per_call_tokens(tmp_path):
     body_count = with_body.messages[1]
     assert with_body.on_use_tokens == body_count.tokens > 0
     assert alone.on_use_tokens == 0
-    assert "a skill's body" in with_body.exact_reason and alone.exact
+    assert "the body of a skill or rule" in with_body.exact_reason and alone.exact
 
 
 # ---- the tool formula ----

@@ -245,7 +245,10 @@ def estimate_reasons(doc: PromptDocument, tokenizer: Tokenizer, tools_covered: b
     if not tools_covered:
         reasons.append("tool parameters outside OpenAI's published formula (nested objects, arrays, anyOf) are approximated")
     if on_use_tokens:
-        reasons.append(f"a skill's body ({on_use_tokens:,} tokens) is counted apart: it is sent only when the skill is used")
+        reasons.append(
+            f"the body of a skill or rule ({on_use_tokens:,} tokens) is counted apart: it is sent only when the agent uses it, "
+            "and the listing the agent sees instead (name: description) is approximated"
+        )
     return "; ".join(reasons) or None
 
 

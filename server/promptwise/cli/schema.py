@@ -12,6 +12,7 @@ from ..config import Config
 from ..config.user import UserConfig
 from ..evals.results import RunResult
 from ..evals.suite import Suite
+from ..formats.instruction_schema import CursorRuleFrontmatter, SkillFrontmatter, VSCodeAgentFrontmatter
 from ..formats.schema import DotpromptFrontmatter, InstructionsFrontmatter, PromptyFrontmatter
 from . import failures
 
@@ -21,6 +22,9 @@ SCHEMAS: dict[str, tuple[type, str]] = {
     "prompty.frontmatter.schema.json": (PromptyFrontmatter, "Prompty frontmatter keys promptwise reads"),
     "dotprompt.frontmatter.schema.json": (DotpromptFrontmatter, "Dotprompt frontmatter keys promptwise reads"),
     "instructions.frontmatter.schema.json": (InstructionsFrontmatter, "Instruction file frontmatter keys promptwise reads"),
+    "cursor-rule.frontmatter.schema.json": (CursorRuleFrontmatter, "Cursor rule (.mdc) frontmatter keys promptwise reads"),
+    "vscode-agent.frontmatter.schema.json": (VSCodeAgentFrontmatter, "VS Code custom agent (*.agent.md, *.chatmode.md) frontmatter keys promptwise reads"),
+    "skill.frontmatter.schema.json": (SkillFrontmatter, "Agent Skill (SKILL.md) frontmatter keys promptwise reads"),
     "evals.suite.schema.json": (Suite, "promptwise evaluation suite (NAME.evals.yaml)"),
     "evals.results.schema.json": (RunResult, "promptwise eval results (results.json in a run folder, or --json)"),
 }
