@@ -95,6 +95,9 @@ def _total_label(a: Analysis) -> str:
     parts = [labels.tokens(a.prompt_tokens, a.exact)]
     if a.document.model is None:
         parts[0] += f" on {labels.model_name(a)}"
+    if a.on_use_tokens:
+        # A skill's or rule's body: not per call, but what using it adds.
+        parts.append(f"+{'' if a.exact else '~'}{a.on_use_tokens:,} on use")
     cost = a.cost_per_call
     parts.append(f"{labels.money(cost)}/call" if cost is not None else "no price")
     if a.context_window:
