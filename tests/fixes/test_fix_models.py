@@ -102,7 +102,10 @@ def test_cheapest_candidates_first_each_with_its_saving(acme):
     [
         (lambda t: t.replace("inputs:", TOOLS + "inputs:"), ["tools"], "acme-nano", "no tools (function calling)"),
         (
-            lambda t: t.replace("{{ticket_body}}\n", "{{ticket_body}}\n\n![photo of the damage](damage.jpg)\n"),
+            # A v2 image input: Prompty 2 sends it as an image part (a Markdown image is just text there).
+            lambda t: t.replace("inputs:\n", "inputs:\n  photo:\n    kind: image\n    sample: damage.jpg\n").replace(
+                "{{ticket_body}}\n", "{{ticket_body}}\n\n{{photo}}\n"
+            ),
             ["vision"],
             "acme-flash",
             "no vision (images)",

@@ -1,47 +1,61 @@
-"""Prompty `.prompty` files (v1 and v2 frontmatter): role lines and a Jinja2 body rendered with samples."""
+"""Prompty `.prompty` files (v1 and v2 frontmatter): the body is rendered, then split at role lines, as
+Prompty's runtimes do it (see prompty_split), keeping the source span of every message."""
 
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
-import jinja2.meta
 from jinja2.exceptions import SecurityError
 
 from ..text import Edit, Span
-from . import handlebars as hb
-from .common import body_offset, edited_message, first_int, message_span, read_include, rendered_copy, set_model, start_document
+from . import prompty_mustache as mustache
+from . import prompty_render as engine
+from .common import apply_settings, body_offset, edited_message, first_int, message_span, read_include, rendered_copy, set_model, start_document
 from .document import Finding, Format, Message, PromptDocument, Severity, Variable
 from .frontmatter import load_data
 from .limits import LIMIT_EXCEEDED, Budget, LimitExceeded, limits_for
-from .sandbox import PromptSandbox, render_within, template_line
-from .schema import PromptyFrontmatter
-
-# Prompty's role boundary: a line holding only a role name and a colon, optionally `role[name=x]:`.
-# (`[ \t]*(?:#[ \t]*)?`, not `[ \t]*#?[ \t]*`: two adjacent runs of spaces backtrack quadratically.)
-_ROLE_LINE = re.compile(
-    r"^[ \t]*(?:#[ \t]*)?(?P<role>system|user|assistant|developer|function|tool)"
-    r"(?:\[(?P<attrs>[^\]\n]*)\])?[ \t]*:[ \t]*\r?$",
-    re.IGNORECASE | re.MULTILINE,
+from .prompty_layout import (
+    MARK,
+    THREAD,
+    Layout,
+    expand_rich,
+    layout_of,
+    map_pieces,
+    message_of,
+    owner_of,
+    producer_of,
+    sections_of,
+    still_simple,
+    rich_inputs,
+    unmark,
 )
+from .prompty_refs import resolve_references
+from .prompty_split import V2, role_of_line, source_role_lines, split
+from .prompty_tools import prompty_tools
+from .sandbox import template_line
+from .schema import PromptyFrontmatter, validate_frontmatter
+
 _VARIABLE = re.compile(r"\{\{-?\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
-_TEMPLATE_MARK = re.compile(r"\{\{|\{%|\{#")
 _PROVIDERS = {"azure_openai": "azure", "azure": "azure", "openai": "openai", "serverless": None}
 
 
 def parse_prompty(path: Path, text: str, max_bytes: int | None = None) -> PromptDocument:
-    doc, body_start, fm = start_document(path, text, Format.PROMPTY, PromptyFrontmatter, max_bytes)
+    doc, body_start, _ = start_document(path, text, Format.PROMPTY, None, max_bytes)
+    if doc.frontmatter:
+        doc.frontmatter = resolve_references(doc, doc.frontmatter)
+        validated = validate_frontmatter(doc, PromptyFrontmatter)
+        if validated is not None:
+            apply_settings(doc, getattr(validated, "promptwise", None))
     data = doc.frontmatter
     _read_model(doc, data.get("model"))
-    samples = _samples(doc, data)
-    doc.tools = _tools(data.get("tools"))
-    doc.samples = samples
-    _build_messages(doc, text, body_start, samples, _is_mustache(data.get("template")))
+    doc.samples = _samples(doc, data)
+    doc.tools, doc.uncounted_tools = prompty_tools(data)
+    _build_messages(doc, text, body_start, doc.samples)
     return doc
 
 
@@ -53,24 +67,14 @@ def render_prompty(doc: PromptDocument, values: dict[str, Any]) -> PromptDocumen
     samples = {k: v for k, v in _samples(out, inputs).items() if v[1] == "default"}
     samples.update({str(k): (v, "value") for k, v in values.items()})
     out.samples = samples
-    _build_messages(out, doc.text, body_offset(doc), samples, _is_mustache(doc.frontmatter.get("template")))
+    _build_messages(out, doc.text, body_offset(doc), samples)
     return out
 
 
-def _is_mustache(template: Any) -> bool:
-    if isinstance(template, dict):
-        template = template.get("format") or template.get("type") or template.get("kind")
-    return isinstance(template, str) and template.lower() in ("mustache", "handlebars")
-
-
-def _render_mustache(source: str, values: dict[str, Any], budget: Budget) -> str:
-    if "{{" not in source:
-        return source
-    nodes = hb.parse(source)
-    ctx = hb.RenderContext(
-        helpers={}, partial=lambda node, scope: "", missing=lambda node: source[node.span.start : node.span.end], budget=budget
-    )
-    return hb.render(nodes, [values], ctx)
+def _strict(template: Any) -> bool:
+    """Prompty 2's strict mode (on unless template.format.strict is false)."""
+    fmt = template.get("format") if isinstance(template, dict) else None
+    return not (isinstance(fmt, dict) and fmt.get("strict") is False)
 
 
 def _read_model(doc: PromptDocument, model: Any) -> None:
@@ -85,7 +89,7 @@ def _read_model(doc: PromptDocument, model: Any) -> None:
     configuration = model.get("configuration") or model.get("connection") or {}
     if isinstance(configuration, dict):
         for key in ("model", "name", "azure_deployment", "deployment"):
-            if configuration.get(key):
+            if isinstance(configuration.get(key), str) and configuration[key]:
                 prefix = "model.configuration" if "configuration" in model else "model.connection"
                 set_model(doc, configuration[key], f"{prefix}.{key}")
                 break
@@ -97,7 +101,7 @@ def _read_model(doc: PromptDocument, model: Any) -> None:
         model.get("parameters") or {}, dict
     ) and isinstance(model.get("options") or {}, dict) else {}
     fmt = params.get("response_format") or params.get("responseFormat")
-    doc.uses_json_output = bool(fmt) and "json" in json.dumps(fmt)
+    doc.uses_json_output = bool(fmt) and "json" in json.dumps(fmt, default=str)
     doc.uses_reasoning = any(k in params for k in ("reasoning_effort", "reasoningEffort", "reasoning"))
 
 
@@ -137,10 +141,11 @@ def _samples(doc: PromptDocument, data: dict[str, Any]) -> dict[str, tuple[Any, 
 
 
 def _sample_file(doc: PromptDocument, ref: str) -> Any:
-    name = ref[len("${file:") : -1] if ref.startswith("${file:") and ref.endswith("}") else ref
-    if "\n" in name or not name.strip():
+    """`sample: file.json` (Prompty 1 also takes a bare path there)."""
+    name = ref.strip()
+    if "\n" in name or not name:
         return None
-    path = doc.path.parent / name.strip()
+    path = doc.path.parent / name
     limits = limits_for(doc.max_bytes)
     text, error, code = read_include(path, doc.path, limits)
     if text is None:
@@ -153,263 +158,278 @@ def _sample_file(doc: PromptDocument, ref: str) -> Any:
     return data
 
 
-def _tools(tools: Any) -> list[dict[str, Any]]:
-    """Tool definitions as OpenAI function specs, whichever Prompty shape they are written in."""
-    found: list[dict[str, Any]] = []
-    if not isinstance(tools, list):
-        return found
-    for tool in tools:
-        if not isinstance(tool, dict):
-            continue
-        function = tool.get("function") if isinstance(tool.get("function"), dict) else tool
-        params = function.get("parameters")
-        if isinstance(params, list):
-            # Prompty v2 lists properties; convert them to a JSON Schema object.
-            props = {
-                str(p.get("name")): {
-                    k: v for k, v in (("type", p.get("kind") or p.get("type")), ("description", p.get("description")), ("enum", p.get("enum"))) if v
-                }
-                for p in params
-                if isinstance(p, dict) and p.get("name")
-            }
-            params = {"type": "object", "properties": props}
-        found.append(
-            {
-                "type": "function",
-                "function": {
-                    "name": str(function.get("name", "")),
-                    "description": function.get("description") or "",
-                    "parameters": params if isinstance(params, dict) else {"type": "object", "properties": {}},
-                },
-            }
-        )
-    return found
-
-
-class _Recording(jinja2.Undefined):
-    """An undefined variable renders as it is written, so its placeholder still counts."""
-
-    def __str__(self) -> str:
-        return "{{" + (self._undefined_name or "") + "}}"
-
-    def __iter__(self):
-        return iter(())
-
-    def __bool__(self) -> bool:
-        return False
-
-
-# Sandboxed: a template is data and may only read its sample values, within the document's budget.
-_ENV = PromptSandbox(_Recording)
-
-
-# An editor sends a new version of the edited section on every keystroke: caching every version (even of
-# sections without a template) kept ~100 MB of dead keys after a few hundred keystrokes in a 1 MiB file.
-_CACHED_SOURCE = 64 * 1024
-
-
-def _compile(source: str) -> jinja2.Template:
-    return _compile_cached(source) if len(source) <= _CACHED_SOURCE else _ENV.from_string(source)
-
-
-@lru_cache(maxsize=64)
-def _compile_cached(source: str) -> jinja2.Template:
-    return _ENV.from_string(source)
-
-
-def _undeclared(source: str) -> frozenset[str]:
-    if not _TEMPLATE_MARK.search(source):
-        return frozenset()
-    return _undeclared_cached(source) if len(source) <= _CACHED_SOURCE else _find_undeclared(source)
-
-
-@lru_cache(maxsize=64)
-def _undeclared_cached(source: str) -> frozenset[str]:
-    return _find_undeclared(source)
-
-
-def _find_undeclared(source: str) -> frozenset[str]:
-    return frozenset(jinja2.meta.find_undeclared_variables(_ENV.parse(source)))
-
-
-def _render(source: str, values: dict[str, Any], budget: Budget) -> str:
-    if not _TEMPLATE_MARK.search(source):
-        return source
-    return render_within(_compile(source), values, budget)
-
-
-# Every role line ends in a colon; finding those first (a fast literal search) and matching _ROLE_LINE
-# only there gives the same matches as _ROLE_LINE.finditer, several times faster on long files.
-_LINE_END_COLON = re.compile(r":[ \t]*\r?$", re.MULTILINE)
-
-
-def _role_lines(text: str, start: int, end: int | None = None) -> list[re.Match[str]]:
-    found = []
-    match = _ROLE_LINE.match
-    for colon in _LINE_END_COLON.finditer(text, start, len(text) if end is None else end):
-        line = text.rfind("\n", 0, colon.start()) + 1
-        if line >= start:
-            header = match(text, line)
-            if header is not None:
-                found.append(header)
-    return found
-
-
-def _build_messages(
-    doc: PromptDocument, text: str, body_start: int, samples: dict[str, tuple[Any, str]], mustache: bool = False
-) -> None:
+def _build_messages(doc: PromptDocument, text: str, body_start: int, samples: dict[str, tuple[Any, str]]) -> None:
+    layout = layout_of(doc, text, body_start)
     values = {k: v for k, (v, _) in samples.items()}
+    threads = rich_inputs(doc.frontmatter) if layout.style == V2 else {}
     budget = Budget(limits_for(doc.max_bytes))
-    for section in _sections(text, body_start):
-        doc.messages.append(_build_message(doc, text, section, samples, values, mustache, budget))
-    _report_undefined(doc)
+    touched: set[str] = set()
+    if layout.simple and not threads:
+        messages = _render_sections(doc, text, layout, values, budget, touched)
+    else:
+        messages = _render_whole(doc, text, layout, values, threads, budget, touched)
+    doc.messages.extend(messages)
+    for m in messages:
+        doc.problems.extend(m.problems)
+    if layout.style == V2 and _strict(doc.frontmatter.get("template")):
+        written = next((m for m in messages if m.header == m.body and len(m.header) and not _literal(doc, m, V2)), None)
+        if written is not None:
+            doc.problem(
+                "template-error",
+                Severity.WARNING,
+                "Prompty 2 refuses a role line that the template writes (strict mode guards against prompt injection): "
+                "use a `kind: thread` input for history, or set template.format.strict: false",
+                written.header,
+            )
+    # A rich input with no sample still goes where it is written (a thread as no messages): worth a warning.
+    empty = {name: kind for name, kind in threads.items() if (not isinstance(values.get(name), list) if kind == "thread" else values.get(name) is None)}
+    _attach_variables(doc, text, layout, samples, touched | set(empty))
+    _report_undefined(doc, empty)
 
 
-def _sections(text: str, body_start: int) -> list[tuple[str, str | None, Span, Span]]:
-    """(role, name, header, body) of each message: an implicit system message before the first role line
-    when there is text there, then one per role line."""
-    headers = _role_lines(text, body_start)
-    sections: list[tuple[str, str | None, Span, Span]] = []
-    if not headers or text[body_start : headers[0].start()].strip():
-        first_end = headers[0].start() if headers else len(text)
-        sections.append(("system", None, Span(body_start, body_start), Span(body_start, first_end)))
-    for i, match in enumerate(headers):
-        end = headers[i + 1].start() if i + 1 < len(headers) else len(text)
-        name = _name_attr(match.group("attrs"))
-        sections.append((match.group("role").lower(), name, Span(match.start(), match.end()), Span(match.end(), end)))
-    return sections
+def _render_sections(
+    doc: PromptDocument, text: str, layout: Layout, values: dict[str, Any], budget: Budget, touched: set[str]
+) -> list[Message]:
+    """Each section rendered on its own (same result as the whole body when it is simple, and what is left
+    to show when the whole body cannot render)."""
+    messages: list[Message] = []
+    carried = (0, 0)
+    for section in sections_of(layout, text):
+        made, cost = _render_section(doc, text, layout, section, values, budget, touched)
+        cost = (cost[0] + carried[0], cost[1] + carried[1])
+        if made:
+            made[0].render_cost = cost
+            carried = (0, 0)
+        elif messages:  # a section the runtime drops: its rendering still used the budget
+            last = messages[-1].render_cost
+            messages[-1].render_cost = (last[0] + cost[0], last[1] + cost[1])
+        else:
+            carried = cost
+        messages.extend(made)
+    return messages
 
 
-def _build_message(
+def _render_section(
     doc: PromptDocument,
     text: str,
+    layout: Layout,
     section: tuple[str, str | None, Span, Span],
-    samples: dict[str, tuple[Any, str]],
     values: dict[str, Any],
-    mustache: bool,
     budget: Budget,
-) -> Message:
+    touched: set[str],
+) -> tuple[list[Message], tuple[int, int]]:
     role, name, header, body = section
     source = text[body.start : body.end]
-    problems: list[Finding] = []
     used = (budget.output, budget.steps)
-    try:
-        if budget.stopped:  # reported once, on the message that hit the limit
-            content = source.strip()
-        else:
-            content = (_render_mustache if mustache else _render)(source, values, budget).strip()
-    except LimitExceeded as exc:
+    problems: list[Finding] = []
+    rendered = source
+    if not budget.stopped:  # after a limit was hit (and reported once), the rest is counted as written
+        try:
+            rendered = engine.render(source, values, budget, layout.is_mustache, touched)
+        except Exception as exc:  # noqa: BLE001 - every failure of a template is a finding, never a crash
+            problems.append(_template_problem(exc, source, body.start, header, budget))
+    head = text[header.start : header.end]
+    pieces = split(head + rendered, layout.style)
+    messages = []
+    for piece in pieces:
+        if piece.header == (0, len(head)) and len(header):
+            messages.append(message_of(piece, header, body, problems))
+        elif piece.header is None and not len(header):
+            messages.append(message_of(piece, header, body, problems))
+        else:  # a role line a value wrote
+            where = producer_of(text, body) or body
+            messages.append(message_of(piece, where, where, []))
+    if problems and not messages:  # keep the finding attached to a message
+        messages.append(Message(role, message_span(header.start, body.end), header, body, source.strip(), name=name, problems=problems))
+    return messages, (budget.output - used[0], budget.steps - used[1])
+
+
+def _template_problem(exc: BaseException, source: str, at: int, fallback: Span, budget: Budget) -> Finding:
+    if isinstance(exc, LimitExceeded):
         budget.stopped = True
-        problems.append(Finding(LIMIT_EXCEEDED, Severity.ERROR, str(exc), _error_span(source, body, exc, header)))
-        content = source.strip()
-    except SecurityError as exc:
+        return Finding(LIMIT_EXCEEDED, Severity.ERROR, str(exc), _error_span(source, at, exc, fallback))
+    if isinstance(exc, SecurityError):
         message = f"Jinja2: blocked: {exc}; a prompt template may only read its sample values"
-        problems.append(Finding("template-error", Severity.ERROR, message, _error_span(source, body, exc, header)))
-        content = source.strip()
-    except hb.TemplateError as exc:
-        problems.append(Finding("template-error", Severity.ERROR, f"Mustache: {exc}", exc.span.shift(body.start)))
-        content = source.strip()
-    except jinja2.TemplateSyntaxError as exc:
-        at = body.start + _line_offset(source, exc.lineno)
-        problems.append(Finding("template-error", Severity.ERROR, f"Jinja2: {exc.message}", Span(at, at)))
-        content = source.strip()
-    except Exception as exc:  # a template can raise anything while rendering sample values
-        message = f"Jinja2 could not render this message: {exc}"
-        problems.append(Finding("template-error", Severity.ERROR, message, _error_span(source, body, exc, header)))
-        content = source.strip()
-    message = Message(role, message_span(header.start, body.end), header, body, content, name=name, problems=problems)
-    message.render_cost = (budget.output - used[0], budget.steps - used[1])
-    doc.problems.extend(problems)
-    message.images = source.count("![") if role == "user" else 0
+        return Finding("template-error", Severity.ERROR, message, _error_span(source, at, exc, fallback))
+    if isinstance(exc, mustache.MustacheError):
+        return Finding("template-error", Severity.ERROR, f"Mustache: {exc}", exc.span.shift(at))
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        start = at + _line_offset(source, exc.lineno)
+        return Finding("template-error", Severity.ERROR, f"Jinja2: {exc.message}", Span(start, start))
+    engine_name = "Mustache" if isinstance(exc, mustache.MustacheError) else "Jinja2"
+    return Finding("template-error", Severity.ERROR, f"{engine_name} could not render this message: {exc}", _error_span(source, at, exc, fallback))
+
+
+def _render_whole(
+    doc: PromptDocument,
+    text: str,
+    layout: Layout,
+    values: dict[str, Any],
+    threads: dict[str, str],
+    budget: Budget,
+    touched: set[str],
+) -> list[Message]:
+    """The whole body rendered at once, as the runtimes render it, then split at the role lines of the output."""
+    start = layout.start
+    parts: list[str] = []
+    at = start
+    size = 0
+    moved: list[tuple[int, int]] = [(0, 0)]  # (offset in the marked body, shift back to the source's)
+    for i, (a, b, _, _) in enumerate(layout.roles):
+        parts.append(text[at:a])
+        mark = MARK.format(i)
+        parts.append(mark)
+        size += a - at + len(mark)
+        moved.append((size, b - start - size))
+        at = b
+    parts.append(text[at:])
+    marked = "".join(parts)
+    names = sorted(threads)
+    render_values = dict(values)
+    for j, name in enumerate(names):
+        render_values[name] = THREAD.format(j)
     try:
-        free = frozenset(_VARIABLE.findall(source)) if mustache else _undeclared(source)
-    except Exception:  # a syntax error (reported above) or nesting too deep for the parser
-        free = frozenset()
+        out = engine.render(marked, render_values, budget, layout.is_mustache, touched)
+    except Exception as exc:  # noqa: BLE001 - the runtime would fail on the whole body: one finding
+        if isinstance(exc, mustache.MustacheError):  # its span is in the marked body
+            shift = lambda o: o + next(d for m, d in reversed(moved) if m <= o)  # noqa: E731
+            exc.span = Span(shift(exc.span.start), shift(exc.span.end))
+        problem = _template_problem(exc, text[start:], start, Span(start, start), budget)
+        # What is left to show: each section rendered alone (counted as written after a limit).
+        messages = _render_sections(doc, text, layout, values, budget if budget.stopped else Budget(budget.limits), touched)
+        for m in messages:
+            m.problems = []
+        if not messages:
+            body = Span(start, len(text))
+            messages.append(Message("system", body, Span(start, start), body, text[start:].strip()))
+        owner_of(messages, problem.span.start).problems.append(problem)
+        return messages
+    rendered, marks = unmark(out, text, layout)
+    pieces = split(rendered, layout.style)
+    messages = map_pieces(text, layout, pieces, marks)
+    if threads:
+        messages = expand_rich(doc, messages, names, threads, values)
+    if messages:
+        messages[0].render_cost = (budget.output, budget.steps)
+    return messages
+
+
+def _attach_variables(doc: PromptDocument, text: str, layout: Layout, samples: dict[str, tuple[Any, str]], touched: set[str]) -> None:
+    """Each template variable of the body, with its sample value, on the message whose source holds it.
+    One without a value counts only when the rendering used it (not in a branch that is not rendered)."""
+    if not doc.messages:
+        return
+    # A body with statements is one template (a loop may cross role lines): its names are the whole body's.
+    whole = None if layout.simple else _free_names(text[layout.start :], layout)
+    for section in sections_of(layout, text):
+        body = section[3]
+        source = text[body.start : body.end]
+        _section_variables(doc, source, body.start, samples, touched, _free_names(source, layout) if whole is None else whole)
+
+
+def _free_names(source: str, layout: Layout) -> frozenset[str]:
+    try:
+        return engine.mustache_names(source) if layout.is_mustache else engine.undeclared(source)
+    except Exception:  # a syntax error (reported while rendering) or nesting too deep for the parser
+        return frozenset()
+
+
+def _section_variables(
+    doc: PromptDocument, source: str, at: int, samples: dict[str, tuple[Any, str]], touched: set[str], free: frozenset[str]
+) -> None:
     for match in _VARIABLE.finditer(source):
         var = match.group("name")
         if var not in free:
             continue
         value, origin = samples.get(var, (None, None))
-        span = Span(body.start + match.start("name"), body.start + match.end("name"))
-        message.variables.append(Variable(var, span, value, origin))
-    return message
+        if origin is None and var not in touched:
+            continue  # in a branch or loop the rendering never reached
+        span = Span(at + match.start("name"), at + match.end("name"))
+        owner_of(doc.messages, span.start).variables.append(Variable(var, span, value, origin))
 
 
-def _report_undefined(doc: PromptDocument) -> None:
+def _report_undefined(doc: PromptDocument, rich: dict[str, str] | None = None) -> None:
     reported: set[str] = set()
     for var in doc.variables:
         if not var.defined and var.name not in reported:
             reported.add(var.name)
-            doc.problem(
-                "undefined-variable",
-                Severity.WARNING,
-                f"'{var.name}' has no sample, example or default value; it is counted as the literal placeholder",
-                var.span,
-            )
+            kind = (rich or {}).get(var.name)
+            if kind == "thread":
+                message = f"'{var.name}' (kind: thread) has no sample messages; no history is counted"
+            elif kind is not None:
+                message = f"'{var.name}' (kind: {kind}) has no sample; it is sent as an empty {kind} part"
+            else:
+                message = f"'{var.name}' has no sample, example or default value; it is counted as the literal placeholder"
+            doc.problem("undefined-variable", Severity.WARNING, message, var.span)
 
 
 def reparse_prompty(old: PromptDocument, text: str, edit: Edit) -> PromptDocument | None:
     """The document after an edit inside one message's body, re-rendering only that message.
 
     None when the edit may change more than that message (the frontmatter, a role line, where a
-    message starts or ends): the caller parses the whole file instead. Same result as parse_prompty.
+    message starts or ends, a body whose statements reach across role lines): the caller parses the
+    whole file instead. Same result as parse_prompty.
     """
     where = edited_message(old, text, edit)
     if where is None:
         return None
     at, first, last_new = where
     message = old.messages[at]
-    if _role_lines(text, first, last_new):
+    layout = layout_of(old, text, body_offset(old), with_roles=False)
+    if not still_simple(old.text, text, layout.start, layout.is_mustache, edit) or rich_inputs(old.frontmatter) or any(p.code == LIMIT_EXCEEDED for p in old.problems):
+        return None  # which message stops at a limit depends on all of them
+    if not (_literal(old, message, layout.style) and (at + 1 == len(old.messages) or _literal(old, old.messages[at + 1], layout.style))):
+        return None  # the section also holds messages a value wrote
+    if source_role_lines(text, first, last_new + 1, layout.style):
         return None  # a new role line splits the message
+    if at == 0 and len(message.header) and source_role_lines(text, layout.start, message.header.start, layout.style):
+        return None  # sections before it gave no message; their rendering cost is on this one
     delta = edit.delta
     body = Span(message.body.start, message.body.end + delta)
-    if not len(message.header) and not text[body.start : body.end].strip():
-        return None  # the implicit first message is gone
-    if any(p.code == LIMIT_EXCEEDED for p in old.problems):
-        return None  # which message stops depends on all of them
+    if not len(message.header) and (body.start != layout.start or not text[body.start : body.end].strip()):
+        return None  # where the implicit first message starts has changed, or it is gone
     doc = replace(old, text=text, messages=[], problems=[], _lines=None)
     from_messages = {id(p) for m in old.messages for p in m.problems}
     doc.problems = [p for p in old.problems if id(p) not in from_messages and p.code != "undefined-variable"]
     values = {k: v for k, (v, _) in old.samples.items()}
-    mustache = _is_mustache(old.frontmatter.get("template"))
-    # The document's budget as a fresh parse would have it when it reaches this message.
     before = old.messages[:at]
     budget = Budget(limits_for(old.max_bytes), sum(m.render_cost[0] for m in before), sum(m.render_cost[1] for m in before))
-    for i, m in enumerate(old.messages):
-        if i < at:
-            doc.messages.append(m)
-            doc.problems.extend(m.problems)
-        elif i == at:
-            section = (m.role, m.name, m.header, body)
-            doc.messages.append(_build_message(doc, text, section, old.samples, values, mustache, budget))
-            if budget.stopped:
-                return None
-        else:
-            moved = m.shifted(delta)
-            doc.messages.append(moved)
-            doc.problems.extend(moved.problems)
+    touched: set[str] = set()
+    section = (message.role, message.name, message.header, body)
+    made, cost = _render_section(doc, text, layout, section, values, budget, touched)
+    if len(made) != 1 or budget.stopped or made[0].problems:
+        return None
+    made[0].render_cost = cost
     after = old.messages[at + 1 :]
     if not budget.fits(sum(m.render_cost[0] for m in after), sum(m.render_cost[1] for m in after)):
         return None  # a later message would now stop at the limit
+    doc.messages = [*before, made[0], *(m.shifted(delta) for m in after)]
+    for m in doc.messages:
+        doc.problems.extend(m.problems)
+    source = text[body.start : body.end]
+    _section_variables(doc, source, body.start, old.samples, touched, _free_names(source, layout))
+    # A message that stopped at an error before reaching a name kept that name only if another used it.
+    if any(m.problems and any(not v.defined for v in m.variables) for m in doc.messages):
+        return None
     _report_undefined(doc)
     return doc
 
 
-def _name_attr(attrs: str | None) -> str | None:
-    if not attrs:
-        return None
-    m = re.search(r"name\s*=\s*[\"']?([^\"',\s]+)", attrs)
-    return m.group(1) if m else None
+def _literal(doc: PromptDocument, message: Message, style: str) -> bool:
+    """Whether a message comes from a role line of the source (or is the implicit first one)."""
+    if not len(message.header):
+        return True
+    return role_of_line(doc.text[message.header.start : message.header.end], style) is not None
 
 
-def _error_span(source: str, body: Span, exc: BaseException, fallback: Span) -> Span:
+def _error_span(source: str, at: int, exc: BaseException, fallback: Span) -> Span:
     """The template line an error was raised on, else `fallback` (the role line)."""
     line = template_line(exc)
     if line is None:
         return fallback
     start = _line_offset(source, line)
     end = source.find("\n", start)
-    return Span(body.start + start, body.start + (len(source) if end == -1 else end))
+    return Span(at + start, at + (len(source) if end == -1 else end))
 
 
 def _line_offset(source: str, lineno: int | None) -> int:
