@@ -149,7 +149,7 @@ def test_a_keystroke_in_plain_dotprompt_text_keeps_the_other_messages():
     again = reparse_dotprompt(doc, new, Edit(at, at, at + 1))
     assert again is not None
     assert all(a is b for a, b in zip(again.messages[:21], doc.messages))
-    assert again.messages[21].content == "Plain text 10x, no tags."
+    assert again.messages[21].content == "\nPlain text 10x, no tags.\n\n"  # as Dotprompt sends it, newlines kept
     assert snapshot(again) == snapshot(parse_document(DOT_PATH, new, Format.DOTPROMPT))
     in_a_template = text.index("Rule 10:") + len("Rule 10")
     assert reparse_dotprompt(doc, text[:in_a_template] + "x" + text[in_a_template:], Edit(in_a_template, in_a_template, in_a_template + 1)) is None

@@ -375,8 +375,9 @@ Review this:
     result = await run_suite(path)
     assert [r.status for r in result.results] == ["passed", "passed"]
     bodies = sorted((c.body for c in project.server.calls()), key=lambda b: b["messages"][1]["content"])
-    assert bodies[0]["messages"][1]["content"] == "Review this:\n(none)"
-    assert bodies[1]["messages"][1]["content"] == "Review this:\n+x = 1\nGuidelines: Be brief."
+    # As Dotprompt sends it: the newline after a role tag is kept; the body (frontmatter present) is trimmed.
+    assert bodies[0]["messages"][1]["content"] == "\nReview this:\n(none)\n"
+    assert bodies[1]["messages"][1]["content"] == "\nReview this:\n+x = 1\nGuidelines: Be brief."
     assert bodies[0]["response_format"] == {"type": "json_object"}
     assert bodies[0]["temperature"] == 0.1 and bodies[0]["max_tokens"] == 300
 

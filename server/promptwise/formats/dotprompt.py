@@ -1,25 +1,38 @@
-"""Dotprompt `.prompt` files: YAML frontmatter and a Handlebars body with role tags and partials."""
+"""Dotprompt `.prompt` files: YAML frontmatter and a Handlebars body with role tags and partials.
+
+The body renders with dotpromptz-handlebars, as Dotprompt's runtimes render it (`dotprompt_render`), once
+`dotprompt_bound` has shown the render fits the document's budget; `dotprompt_scan` gives the source spans
+of role tags, partial references and variables. The frontmatter is read by promptwise's own bounded YAML
+loader; `#` license lines and blank lines may come before it, as Dotprompt allows.
+"""
 
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from ..text import Edit, Span
-from . import handlebars as hb
 from .. import access
-from .common import body_offset, edited_message, first_int, message_span, rendered_copy, report_includes, resolve, set_model, start_document
+from .common import apply_settings, body_offset, edited_message, first_int, message_span, rendered_copy, resolve, set_model, start_document
 from .document import Format, Include, Message, PromptDocument, Severity, Variable
-from .limits import LIMIT_EXCEEDED, OUTSIDE_WORKSPACE, Budget, LimitExceeded, Limits, limits_for, size_words
-from .schema import DotpromptFrontmatter
+from .dotprompt_bound import Source, bound, without
+from .dotprompt_render import compile_source, indents, render, wrapper
+from .dotprompt_scan import BLOCK_KEYWORDS, BUILTIN_HELPERS, PARTIAL_SUFFIX, MAX_NESTING, Scan, ScanError, rewrite, scan
+from .frontmatter import parse_frontmatter
+from .limits import LIMIT_EXCEEDED, OUTSIDE_WORKSPACE, Budget, LimitExceeded, limits_for
+from .schema import DotpromptFrontmatter, validate_frontmatter
 
-_BUILTIN_HELPERS = {"role", "history", "media", "section", "json", "ifEquals", "unlessEquals"}
+# Blank lines and `#` comment lines (a license header) before the opening ---.
+_LEAD = re.compile(r"(?:(?:#[^\r\n]*|[ \t]*)(?:\r\n|\r|\n))+(?=---[ \t]*\r?\n)")
+_RENDER_CODES = ("template-error", "undefined-variable", "missing-include", "include-cycle", OUTSIDE_WORKSPACE, LIMIT_EXCEEDED)
 
 
 def parse_dotprompt(path: Path, text: str, max_bytes: int | None = None) -> PromptDocument:
-    doc, body_start, fm = start_document(path, text, Format.DOTPROMPT, DotpromptFrontmatter, max_bytes)
+    doc, body_start, fm = _start(path, text, max_bytes)
     data = doc.frontmatter
     set_model(doc, data.get("model"), "model")
     if doc.model and "/" in doc.model:
@@ -33,58 +46,56 @@ def parse_dotprompt(path: Path, text: str, max_bytes: int | None = None) -> Prom
     if isinstance(tools, list):
         doc.tool_names = [str(t) for t in tools]
     samples, optional = _input_values(data.get("input"))
-
-    body = text[body_start:]
-    try:
-        nodes = hb.parse(body)
-    except hb.TemplateError as exc:
-        doc.problem("template-error", Severity.ERROR, f"Handlebars: {exc}", exc.span.shift(body_start))
-        doc.messages.append(
-            Message("user", Span(body_start, len(text)), Span(body_start, body_start), Span(body_start, len(text)), body.strip())
-        )
-        return doc
-    _build_messages(doc, nodes, body, body_start, samples, optional)
+    _build_messages(doc, body_start, samples, optional)
     return doc
 
 
 def render_dotprompt(doc: PromptDocument, values: dict[str, Any]) -> PromptDocument:
     """A copy of a parsed Dotprompt document rendered with `values` over `input.default`, without parsing
     the frontmatter again (cheap enough to call once per eval case)."""
-    body_start = body_offset(doc)
-    body = doc.text[body_start:]
-    try:
-        nodes = _parse_body(body)
-    except hb.TemplateError:
-        return rendered_copy(doc, ())  # parse_dotprompt already reported it; the body is sent as written
-    out = rendered_copy(doc, ("template-error", "undefined-variable", "missing-include", "include-cycle", OUTSIDE_WORKSPACE, LIMIT_EXCEEDED))
+    out = rendered_copy(doc, _RENDER_CODES)
     samples, optional = _input_values(doc.frontmatter.get("input"))
     samples.update(values)
-    _build_messages(out, nodes, body, body_start, samples, optional)
+    _build_messages(out, body_offset(doc), samples, optional)
     return out
 
 
 def reparse_dotprompt(old: PromptDocument, text: str, edit: Edit) -> PromptDocument | None:
-    """The document after an edit inside a message of plain text (no `{` or `}` between its role tag and
-    the next), without parsing the Handlebars body again: such a message is its text, stripped.
+    """The document after an edit inside a message of plain text (no tag, escape or marker between its
+    role tag and the next), without rendering the body again: such a message is its text as written.
 
     None for any other edit (the caller parses the whole file). Same result as parse_dotprompt.
     """
-    if any(p.code in ("template-error", LIMIT_EXCEEDED) for p in old.problems):
+    if any(p.code in ("template-error", LIMIT_EXCEEDED, "include-cycle") for p in old.problems):
         return None
     where = edited_message(old, text, edit)
     if where is None:
         return None
     at, first, last_new = where
     message = old.messages[at]
-    if not len(message.header):
-        return None  # text before the first role tag: dropped when it is blank
+    header = old.text[message.header.start : message.header.end]
+    if not len(message.header) or not re.match(r"\{\{~?\s*role\s", header):
+        return None  # text before the first role tag, or a message a partial produced
+    if sum(m.header == message.header for m in old.messages) != 1:
+        return None  # a role tag inside a loop
     body_start, body_end = message.body.start, message.body.end
-    for brace in "{}":  # a tag, an escape or a partial: the template's structure may have changed
-        if text.find(brace, first, last_new) != -1 or old.text.find(brace, body_start, body_end) != -1:
+    nxt = old.messages[at + 1].header.start if at + 1 < len(old.messages) else len(old.text)
+    if body_end != nxt or (at + 1 == len(old.messages) and body_end != len(old.text)):
+        return None
+    for mark in ("{", "}", "\\", "<<<", ">>>"):  # a tag, an escape or a marker: the structure may have changed
+        if text.find(mark, first, last_new) != -1 or old.text.find(mark, body_start, body_end) != -1:
             return None
     delta = edit.delta
     body = Span(body_start, body_end + delta)
-    kept = replace(message, span=message_span(message.span.start, body.end), body=body, content=text[body.start : body.end].strip())
+    content = text[body.start : body.end]
+    if header.endswith("~}}"):
+        content = content.lstrip()
+    last = at + 1 == len(old.messages)
+    if (last and old.frontmatter_span is not None) or (not last and text.startswith("{{~", body.end)):
+        content = content.rstrip()
+    if not content.strip():
+        return None  # the message would be dropped, or its role given to the next
+    kept = replace(message, span=message_span(message.span.start, body.end), body=body, content=content)
     later = body_end  # everything from here on moved by delta
     return replace(
         old,
@@ -95,9 +106,25 @@ def reparse_dotprompt(old: PromptDocument, text: str, edit: Edit) -> PromptDocum
     )
 
 
-@lru_cache(maxsize=64)
-def _parse_body(body: str) -> list[Any]:
-    return hb.parse(body)
+def _start(path: Path, text: str, max_bytes: int | None) -> tuple[PromptDocument, int, Any]:
+    """start_document, after the license and blank lines Dotprompt allows before the frontmatter."""
+    lead = _LEAD.match(text)
+    if lead is None:
+        return start_document(path, text, Format.DOTPROMPT, DotpromptFrontmatter, max_bytes)
+    shift = lead.end()
+    doc = PromptDocument(path=path, format=Format.DOTPROMPT, text=text, max_bytes=max_bytes)
+    fm = parse_frontmatter(text[shift:], limits_for(max_bytes))
+    doc.frontmatter_span = fm.span.shift(shift) if fm.span is not None else None
+    doc.keys = {k: replace(v, span=v.span.shift(shift), value_span=v.value_span.shift(shift)) for k, v in fm.keys.items()}
+    if fm.error is not None:
+        message, span = fm.error
+        doc.problem("invalid-frontmatter", Severity.ERROR, message, span.shift(shift))
+        return doc, fm.body_start + shift, None
+    doc.frontmatter = fm.data
+    validated = validate_frontmatter(doc, DotpromptFrontmatter) if fm.data else None
+    if validated is not None:
+        apply_settings(doc, getattr(validated, "promptwise", None))
+    return doc, fm.body_start + shift, validated
 
 
 def _input_values(spec: Any) -> tuple[dict[str, Any], set[str]]:
@@ -115,14 +142,18 @@ def _input_values(spec: Any) -> tuple[dict[str, Any], set[str]]:
 
 
 @lru_cache(maxsize=256)
-def _parse_partial(path: str, mtime_ns: int, size: int, origin: Path, max_bytes: int) -> tuple[list[Any] | None, str | None, str]:
+def _read_partial(path: str, mtime_ns: int, size: int, origin: Path, max_bytes: int) -> tuple[list[Any] | None, Scan | None, str | None, int]:
+    """A partial file's nodes and scan, or why it cannot be used; cached while the file is unchanged."""
     text, error = access.read_text(Path(path), max_bytes, origin=origin)
     if text is None:
-        return None, error, ""
+        return None, None, error, 0
+    found = scan(text)
+    if found.error is not None:
+        return None, None, f"{Path(path).name}: {found.error}", len(text)
     try:
-        return hb.parse(text), None, text
-    except hb.TemplateError as exc:
-        return None, f"{Path(path).name}: {exc}", text
+        return compile_source(text), found, None, len(text)
+    except (Exception, RecursionError) as exc:  # noqa: BLE001
+        return None, None, f"{Path(path).name}: {exc}", len(text)
 
 
 def _partial_path(directory: Path, name: str) -> Path:
@@ -130,172 +161,221 @@ def _partial_path(directory: Path, name: str) -> Path:
     return base.parent / f"_{base.name}.prompt"
 
 
-def _build_messages(
-    doc: PromptDocument, nodes: list[Any], body: str, base: int, samples: dict[str, Any], optional: set[str]
-) -> None:
-    directory = doc.path.parent
-    images = [0]
-    undefined: dict[str, list[Span]] = {}
-    includes: dict[int, Include] = {}
+def _template(doc: PromptDocument, body_start: int) -> tuple[str, int]:
+    """What Dotprompt renders (the body, stripped when there is a frontmatter) and where it starts."""
+    body = doc.text[body_start:]
+    if doc.frontmatter_span is None:
+        return body, body_start
+    return body.strip(), body_start + len(body) - len(body.lstrip())
+
+
+def _build_messages(doc: PromptDocument, body_start: int, samples: dict[str, Any], optional: set[str]) -> None:
+    template, base = _template(doc, body_start)
+    found = scan(template)
+    error = found.error
+    program: list[Any] = []
+    if error is None:
+        try:
+            program = compile_source(rewrite(template, found))
+        except RecursionError:
+            error = ScanError(f"blocks are nested more than {MAX_NESTING} deep", Span(0, 0))
+        except Exception as exc:  # noqa: BLE001 - the library's ValueError, or anything else it raises
+            error = ScanError(str(exc), Span(0, 0))
+    if error is not None:
+        doc.problem("template-error", Severity.ERROR, f"Handlebars: {error}", error.span.shift(base))
+        _as_written(doc, template, base, found)
+        return
+
     limits = limits_for(doc.max_bytes)
-    budget = Budget(limits)
-    expanded = [0, 0]  # partials rendered and their characters, every repetition counted
+    includes = [Include(ref.name, ref.span.shift(base), _partial_path(doc.path.parent, ref.name)) for ref in found.partials]
+    sources, registry, helpers_used = _load_partials(doc, found, includes, limits, indents(program))
+    try:
+        worst = bound(program, sources, samples, limits)
+    except LimitExceeded as exc:
+        reference = getattr(exc, "reference", None)
+        span = includes[reference].span if reference is not None and reference >= 0 else Span(base, base)
+        message = str(exc)
+        if reference is not None and reference >= 0 and message.startswith("partials stopped after"):
+            message += f": {includes[reference].target} was not expanded"
+        doc.problem(LIMIT_EXCEEDED, Severity.ERROR, message, span)
+        _as_written(doc, template, base, found)
+        return
+    for reference, looping in worst.cycles[:1]:
+        if reference >= 0 and includes[reference].error is None:
+            includes[reference].error = "include cycle: " + " -> ".join(_partial_path(Path(), n).name for n in looping)
+        elif reference < 0:  # partials the template defines inline
+            doc.problem("include-cycle", Severity.ERROR, "include cycle: " + " -> ".join(looping), Span(base, base))
+    if worst.cut:
+        registry.update({name: without(src.program, worst.cut) for name, src in sources.items()})
+    program = without(program, worst.cut)
+    try:
+        result = render(program, samples, registry, helpers_used, Budget(limits))
+    except LimitExceeded as exc:
+        doc.problem(LIMIT_EXCEEDED, Severity.ERROR, str(exc), Span(base, base))
+        _as_written(doc, template, base, found)
+        return
+    except RecursionError:
+        doc.problem(LIMIT_EXCEEDED, Severity.ERROR, "rendering stopped: blocks and partials nest too deeply", Span(base, base))
+        _as_written(doc, template, base, found)
+        return
+    except Exception as exc:  # noqa: BLE001 - what the runtime refuses too, e.g. #each with no list; never a crash
+        doc.problem("template-error", Severity.ERROR, f"Handlebars: {exc}", Span(base, base))
+        _as_written(doc, template, base, found)
+        return
 
-    def partial(node: hb.Partial, scope: Any, chain: tuple[Path, ...], owner: Include | None) -> str:
-        target = _partial_path(chain[-1].parent if len(chain) > 1 else directory, node.name)
+    def origin_span(origin: tuple[str, int] | None) -> Span:
+        if origin is None:
+            return Span(base, base)
+        kind, index = origin
+        return (found.roles[index].span if kind == "role" else found.partials[index].span).shift(base)
+
+    headers = [origin_span(piece.origin) for piece in result.messages]
+    starts = sorted({h.start for h in headers})
+    for piece, header in zip(result.messages, headers):
+        at = bisect.bisect_right(starts, header.start)
+        end = starts[at] if at < len(starts) else len(doc.text)
+        body = Span(header.end, max(header.end, end))
+        doc.messages.append(Message(piece.role, message_span(header.start, body.end), header, body, piece.text, images=piece.media))
+    owner = _owners(doc.messages)
+    for index, include in enumerate(includes):
+        include.text = result.include_text.get(index, "")
+        if doc.messages:
+            owner(include.span.start).includes.append(include)
+    for name in result.bad_roles[:1]:
+        doc.problem("template-error", Severity.ERROR, f"role '{name}' is not a Dotprompt role (user, model, system or tool); the runtime refuses it", Span(base, base))
+    _report(doc, found, base, includes, samples, optional, owner)
+
+
+def _load_partials(
+    doc: PromptDocument, found: Scan, includes: list[Include], limits: Any, indented: dict[str, int]
+) -> tuple[dict[str, Source], dict[str, Any], set[str]]:
+    """Every partial the template can reach, by name (Dotprompt's registry is flat: `_name.prompt` beside
+    the file), with the per-reference wrappers the render uses; errors go on the references."""
+    sources: dict[str, Source] = {}
+    registry: dict[str, Any] = {}
+    helpers_used = set(found.helpers)
+    failed: dict[str, tuple[str, str | None]] = {}
+    plain: set[str] = set()  # names some {{> name}} uses (a {{#> name}} block has its own fallback)
+    queue = [(ref.name, index, ref.block) for index, ref in enumerate(found.partials)]
+    seen: set[str] = set(found.inline)  # defined in the template itself
+    while queue:
+        name, owner, block = queue.pop(0)
+        if not block:
+            plain.add(name)
+        if name in failed and not block and owner >= 0 and includes[owner].error is None:
+            includes[owner].error, includes[owner].error_code = failed[name]
+        if name in seen:
+            continue
+        seen.add(name)
+        target = _partial_path(doc.path.parent, name)
         resolved = resolve(target)
-        include = None
-        if owner is None:
-            include = includes.get(id(node))
-            if include is None:
-                include = includes[id(node)] = Include(node.name, node.span.shift(base), target)
-        report = include or owner
-
-        def fail(message: str, code: str | None = None) -> str:
-            if report is not None and report.error is None:
-                report.error = message
-                report.error_code = code
-            return ""
-
-        if resolved in chain:
-            return fail("include cycle: " + " -> ".join(p.name for p in chain[1:] + (resolved,)))
-        if len(chain) > limits.partial_depth:
-            raise LimitExceeded(f"partials stopped at {limits.partial_depth} levels deep: {node.name} was not expanded", report and report.span)
         why = access.refusal(resolved, doc.path)
         if why is not None:
-            return fail(f"partial '{node.name}': {why}", OUTSIDE_WORKSPACE)
-        try:
-            stat = resolved.stat()
-        except (OSError, ValueError):
-            return fail(f"partial '{node.name}' not found: expected {target.name} in {target.parent}")
-        parsed, error, source = _parse_partial(str(resolved), stat.st_mtime_ns, stat.st_size, doc.path, limits.include_file_bytes)
-        if parsed is None:
-            return fail(f"partial '{node.name}': {error or f'cannot read {target}'}")
-        _charge_partial(expanded, len(source), limits, node.name, report)
-        ctx = _context(lambda n, s: partial(n, s, chain + (resolved,), report))
-        text = hb.render(parsed, [scope], ctx, True)
-        if include is not None:
-            include.text = text
-        return text
-
-    def missing(node: hb.Mustache) -> str:
-        name = node.expr.name.split(".", 1)[0]
-        if name in optional:
-            return ""
-        undefined.setdefault(name, []).append(node.span)
-        return body[node.span.start : node.span.end]
-
-    def _context(partial_fn) -> hb.RenderContext:
-        def media(*args: Any, **kwargs: Any) -> str:
-            images[0] += 1
-            return ""
-
-        helpers = {
-            "role": lambda *a, **k: "",
-            "history": lambda *a, **k: "",
-            "media": media,
-            "section": lambda *a, **k: "",
-            "json": lambda value=None, **k: hb._to_text(value),
-        }
-        return hb.RenderContext(helpers=helpers, partial=partial_fn, missing=missing, budget=budget)
-
-    root_chain = (doc.path.resolve(),)
-    ctx = _context(lambda n, s: partial(n, s, root_chain, None))
-
-    # Top-level {{role "x"}} tags split the body into messages; text before the first is a user turn.
-    groups: list[tuple[str, Span | None, list[Any]]] = [("user", None, [])]
-    for node in nodes:
-        if isinstance(node, hb.Mustache) and node.expr.name == "role" and node.expr.args:
-            role = str(node.expr.args[0][1])
-            groups.append((role, node.span, []))
+            error: tuple[str, str | None] | None = (f"partial '{name}': {why}", OUTSIDE_WORKSPACE)
         else:
-            groups[-1][2].append(node)
-
-    for index, (role, header, group) in enumerate(groups):
-        images[0] = 0
-        before = set(includes)
-        start = header.start if header else (group[0].span.start if group else 0)
-        end = groups[index + 1][1].start if index + 1 < len(groups) else len(body)  # type: ignore[union-attr]
-        content = _render_group(doc, group, samples, ctx, budget, body, base, (header.end if header else start, end))
-        if header is None and not content and not any(id(n) in includes for n in group):
+            try:
+                stat = resolved.stat()
+                program, partial_scan, reason, size = _read_partial(str(resolved), stat.st_mtime_ns, stat.st_size, doc.path, limits.include_file_bytes)
+                error = None if program is not None else (f"partial '{name}': {reason or f'cannot read {target}'}", None)
+            except (OSError, ValueError):
+                error = (f"partial '{name}' not found: expected {target.name} in {target.parent}", None)
+        if error is not None:
+            failed[name] = error
+            if not block and includes[owner].error is None:
+                includes[owner].error, includes[owner].error_code = error
             continue
-        message = Message(
-            role=role,
-            span=message_span(base + start, base + end),
-            header=(header.shift(base) if header else Span(base + start, base + start)),
-            body=Span(base + (header.end if header else start), base + end),
-            content=content,
-            images=images[0],
-        )
-        message.includes = [includes[k] for k in includes if k not in before]
-        message.variables = _variables(group, base, samples, optional)
-        doc.messages.append(message)
+        sources[name] = Source(program, size)
+        registry[name] = program
+        helpers_used |= partial_scan.helpers
+        seen |= partial_scan.inline
+        queue.extend((ref.name, owner, ref.block) for ref in partial_scan.partials)
+    for name in plain:
+        registry.setdefault(name, [])  # a missing partial renders empty (and is reported) instead of failing the render
+    for index, ref in enumerate(found.partials):
+        if ref.name in registry:
+            renamed = f"{ref.name}{PARTIAL_SUFFIX}{index}"
+            registry[renamed] = wrapper(ref.name, index, indented.get(renamed, 0))
+    return sources, registry, helpers_used - BUILTIN_HELPERS - BLOCK_KEYWORDS
 
-    for message in doc.messages:
-        report_includes(doc, message)
-    for name, spans in undefined.items():
+
+def _owners(messages: list[Message]):
+    """For an offset, the message whose source holds it: the first with the latest tag at or before it."""
+    firsts: dict[int, Message] = {}
+    for message in messages:
+        firsts.setdefault(message.header.start, message)
+    starts = sorted(firsts)
+
+    def owner(offset: int) -> Message:
+        at = bisect.bisect_right(starts, offset)
+        return firsts[starts[at - 1]] if at else messages[0]
+
+    return owner
+
+
+def _report(doc: PromptDocument, found: Scan, base: int, includes: list[Include], samples: dict[str, Any], optional: set[str], owner: Any) -> None:
+    for include in includes:
+        if include.error:
+            code = include.error_code or ("include-cycle" if include.error.startswith("include cycle") else "missing-include")
+            doc.problem(code, Severity.ERROR, include.error, include.span)
+    undefined: dict[str, Span] = {}
+    for ref in found.variables:
+        if ref.scoped:
+            continue
+        present, value = _value(samples, ref.path)
+        span = ref.span.shift(base)
+        root = re.split(r"[./\[]", ref.path, maxsplit=1)[0]
+        variable = Variable(root, span, value if present else None, "default" if present else None)
+        if doc.messages:
+            owner(span.start).variables.append(variable)
+        live = all(_truthy(_value(samples, path)[1]) == want for path, want in ref.guards)
+        if not present and live and root not in optional and root not in samples:
+            undefined.setdefault(root, span)
+    for name, span in undefined.items():
         doc.problem(
             "undefined-variable",
             Severity.WARNING,
-            f"'{name}' has no value in input.default; it is counted as the literal placeholder",
-            spans[0].shift(base),
+            f"'{name}' has no value in input.default; it renders empty, as at run time when the caller does not pass it",
+            span,
         )
 
 
-def _render_group(
-    doc: PromptDocument,
-    group: list[Any],
-    samples: dict[str, Any],
-    ctx: hb.RenderContext,
-    budget: Budget,
-    body: str,
-    base: int,
-    where: tuple[int, int],
-) -> str:
-    """One message's text; at a limit, the message as written and one finding for the document."""
-    if not budget.stopped:
-        try:
-            return hb.render(group, [samples], ctx).strip()
-        except (LimitExceeded, RecursionError) as exc:
-            budget.stopped = True
-            message = str(exc) if isinstance(exc, LimitExceeded) else "rendering stopped: blocks and partials nest too deeply"
-            span = getattr(exc, "span", None) or Span(base + where[0], base + where[0])
-            doc.problem(LIMIT_EXCEEDED, Severity.ERROR, message, span)
-    return body[where[0] : where[1]].strip()
-
-
-def _charge_partial(expanded: list[int], size: int, limits: Limits, name: str, report: Include | None) -> None:
-    expanded[0] += 1
-    expanded[1] += size
-    if expanded[0] > limits.include_count:
-        raise LimitExceeded(
-            f"partials stopped after {limits.include_count:,} expansions (derived from max_file_size): {name} was not expanded",
-            report and report.span,
-        )
-    if expanded[1] > limits.include_bytes:
-        raise LimitExceeded(
-            f"partials stopped at {size_words(limits.include_bytes)} of partial text (max_file_size): {name} was not expanded",
-            report and report.span,
-        )
-
-
-def _variables(group: list[Any], base: int, samples: dict[str, Any], optional: set[str]) -> list[Variable]:
-    found: list[Variable] = []
-    for node, _ in _walk_scoped(group):
-        if not isinstance(node, hb.Mustache) or node.expr.args or node.expr.hash:
+def _value(samples: dict[str, Any], path: str) -> tuple[bool, Any]:
+    value: Any = samples
+    for part in re.split(r"[./]", path.replace("[", "").replace("]", "")):
+        if part in ("", "this"):
             continue
-        if node.expr.name in _BUILTIN_HELPERS or node.expr.name.startswith(("@", "this", "..")):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return False, None
+    return True, value
+
+
+def _truthy(value: Any) -> bool:
+    """Handlebars' {{#if}}: false, null, 0, "" and [] are false; an empty mapping is true."""
+    if isinstance(value, bool):
+        return value
+    if value is None or value == "" or (isinstance(value, (int, float)) and value == 0):
+        return False
+    return not (isinstance(value, (list, tuple)) and not value)
+
+
+def _as_written(doc: PromptDocument, template: str, base: int, found: Scan) -> None:
+    """At a template error or a limit: each top-level role tag starts a message of the text as written."""
+    cuts = [found.roles[i].span for i in sorted(found.top_level_roles)] if found.error is None else []
+    pieces: list[tuple[str, Span, Span]] = []
+    start = 0
+    role, header = "user", Span(0, 0)
+    for span in cuts:
+        pieces.append((role, header, Span(start, span.start)))
+        words = template[span.start : span.end].split('"')
+        role, header, start = (words[1] if len(words) > 2 else "user"), span, span.end
+    pieces.append((role, header, Span(start, len(template))))
+    for index, (role, header, body) in enumerate(pieces):
+        content = template[body.start : body.end].strip()
+        if not content and (index == 0 or not len(header)):
             continue
-        name = node.expr.name.split(".", 1)[0]
-        present, value = hb.lookup([samples], node.expr.name)
-        found.append(Variable(name, node.span.shift(base), value if present else None, "default" if present else None))
-    return found
-
-
-def _walk_scoped(nodes: list[Any]):
-    """Nodes evaluated against the prompt's own inputs (not inside #each / #with)."""
-    for node in nodes:
-        yield node, False
-        if isinstance(node, hb.Block) and node.expr.name not in ("each", "with"):
-            yield from _walk_scoped(node.body)
-            yield from _walk_scoped(node.inverse)
+        end = base + body.end if index + 1 < len(pieces) else len(doc.text)
+        doc.messages.append(Message(role, message_span(base + header.start, end), header.shift(base), Span(base + body.start, end), content))

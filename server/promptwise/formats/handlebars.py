@@ -1,4 +1,5 @@
-"""The Handlebars dialect Dotprompt uses: a parser that keeps source spans, and a renderer.
+"""The Mustache/Handlebars subset Prompty's mustache templates use: a parser that keeps source spans,
+and a renderer. (Dotprompt bodies render with dotpromptz-handlebars instead; see dotprompt_render.)
 
 Covers mustaches (`{{x}}`, `{{{x}}}`, no HTML escaping as Dotprompt sets noEscape), comments,
 whitespace control (`~`), standalone-line stripping, `#if`/`#unless`/`#each`/`#with` with `else`,
@@ -257,13 +258,14 @@ def parse(source: str) -> list[Any]:
             current.append(Partial(m.group(1), tok.span, Span(start, start + len(m.group(1)))))
         elif tok.kind in ("open", "inverse"):
             expr = _parse_expr(tok.body, tok.span)
+            opened = expr.name  # {{^x}} closes with {{/x}}
             if tok.kind == "inverse":
                 expr = Expr("unless", [("path", expr.name)])
             block = Block(expr, tok.span)
             current.append(block)
             if len(stack) >= _MAX_BLOCK_DEPTH:
                 raise TemplateError(f"blocks are nested more than {_MAX_BLOCK_DEPTH} deep", tok.span)
-            stack.append((block, current, expr.name))
+            stack.append((block, current, opened))
             current = block.body
         elif tok.kind == "else":
             if not stack:

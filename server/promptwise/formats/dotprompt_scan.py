@@ -1,0 +1,313 @@
+"""Where things are in a Dotprompt template: role tags, partial references and variables, with source spans.
+
+The rendering itself is dotpromptz-handlebars' (Google's Handlebars port); this scanner reads the template
+the way its tokenizer does (`\\{{` escapes, `{{{{raw}}}}` blocks, `{{!-- --}}` comments, triple braces,
+`~`), so that every span points at the tag the library renders, and so that the template handed to the
+library can carry a marker on each role tag and a per-reference name on each partial tag.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from ..text import Span
+
+# Helpers Dotprompt registers, plus the two Handlebars itself brings.
+BUILTIN_HELPERS = frozenset({"role", "history", "media", "section", "json", "ifEquals", "unlessEquals", "lookup", "log"})
+BLOCK_KEYWORDS = frozenset({"if", "unless", "each", "with"})
+MAX_NESTING = 100  # the library refuses deeper templates (its max_depth)
+TAG_KEY = "promptwise_tag"  # the hash argument that tells a role tag's marker where the tag is
+PARTIAL_SUFFIX = "__promptwise"  # a partial reference renamed per reference: name__promptwise3
+
+
+class ScanError(ValueError):
+    def __init__(self, message: str, span: Span) -> None:
+        super().__init__(message)
+        self.span = span
+
+
+@dataclass
+class Tag:
+    span: Span  # the whole tag in the template
+    body: str  # between the braces, without `~`, stripped
+    inject_at: int  # where a hash argument can be added (before `~}}` / `}}`)
+    raw_block: bool = False
+
+
+@dataclass
+class PartialRef:
+    name: str
+    span: Span  # the tag
+    name_span: Span
+    block: bool = False  # {{#> name}}fallback{{/name}}
+    close_name_span: Span | None = None
+
+
+@dataclass
+class VariableRef:
+    path: str
+    span: Span
+    scoped: bool  # inside #each / #with / a section / a partial block: not read from the inputs directly
+    guards: tuple[tuple[str, bool], ...] = ()  # (input path, whether it must be truthy) of each branch it is in
+
+
+@dataclass
+class Scan:
+    roles: list[Tag] = field(default_factory=list)  # role and history tags, in source order
+    top_level_roles: set[int] = field(default_factory=set)  # indexes of roles outside any block
+    partials: list[PartialRef] = field(default_factory=list)
+    variables: list[VariableRef] = field(default_factory=list)
+    helpers: set[str] = field(default_factory=set)  # every helper name called (with arguments or as a block)
+    inline: set[str] = field(default_factory=set)  # partials the template defines with {{#*inline "name"}}
+    error: ScanError | None = None
+
+
+def bits(text: str) -> list[str]:
+    """A tag's words: split on spaces outside quotes, parentheses and brackets."""
+    if not any(ch in text for ch in "\"'(["):
+        return text.split()
+    out: list[str] = []
+    buf: list[str] = []
+    depth = 0
+    quote = ""
+    for ch in text:
+        if quote:
+            buf.append(ch)
+            quote = "" if ch == quote else quote
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch.isspace() and depth <= 0:
+            if buf:
+                out.append("".join(buf))
+                buf = []
+            continue
+        buf.append(ch)
+    if buf:
+        out.append("".join(buf))
+    return out
+
+
+def _tags(source: str) -> list[Tag]:
+    """Every tag, in order, as the library's tokenizer finds them; raises ScanError where it would fail."""
+    tags: list[Tag] = []
+    i, n = 0, len(source)
+    while i < n:
+        start = source.find("{{", i)
+        if start < 0:
+            break
+        slashes = 0
+        while start - slashes - 1 >= i and source[start - slashes - 1] == "\\":
+            slashes += 1
+        if slashes == 1:  # \{{ is literal text
+            i = start + 2
+            continue
+        if source.startswith("{{{{", start):
+            opened = source.find("}}}}", start + 4)
+            header = source[start + 4 : opened].strip() if opened >= 0 else ""
+            if opened < 0:
+                raise ScanError("this {{ is never closed with }}", Span(start, start + 2))
+            if source.startswith("{{{{/", start) or not header:
+                raise ScanError("a raw block {{{{name}}}} needs a name and cannot start with /", Span(start, opened + 4))
+            close = "{{{{/" + header.split()[0] + "}}}}"
+            closed = source.find(close, opened + 4)
+            if closed < 0:
+                raise ScanError(f"raw block {header.split()[0]} is never closed with {close}", Span(start, opened + 4))
+            tags.append(Tag(Span(start, closed + len(close)), "#" + header, opened, raw_block=True))
+            i = closed + len(close)
+            continue
+        q = start + 2 + (source.startswith("~", start + 2))
+        if source.startswith("!--", q):
+            search = q + 3
+            while True:
+                mark = source.find("--", search)
+                if mark < 0:
+                    raise ScanError("this {{!-- comment is never closed with --}}", Span(start, q + 3))
+                j = mark + 2 + (source.startswith("~", mark + 2))
+                if source.startswith("}}", j):
+                    tags.append(Tag(Span(start, j + 2), "!", j))
+                    i = j + 2
+                    break
+                search = mark + 1
+            continue
+        if source.startswith("{", q):  # {{{x}}} or {{~{x}~}}
+            ends = [e for e in (source.find("}}}", q + 1), source.find("}~}}", q + 1)) if e >= 0]
+            if not ends:
+                raise ScanError("this {{{ is never closed with }}}", Span(start, q + 1))
+            end = min(ends)
+            stop = end + (4 if source.startswith("}~}}", end) else 3)
+            tags.append(Tag(Span(start, stop), "&" + source[q + 1 : end].strip(), end))
+            i = stop
+            continue
+        end = source.find("}}", start + 2)
+        if end < 0:
+            raise ScanError("this {{ is never closed with }}", Span(start, start + 2))
+        inner_end = end - 1 if end - 1 >= q and source[end - 1] == "~" else end
+        tags.append(Tag(Span(start, end + 2), source[q:inner_end].strip(), inner_end))
+        i = end + 2
+    return tags
+
+
+def _simple_path(word: str) -> bool:
+    if not word or word[0] in "\"'(@.-0123456789" or word in ("true", "false", "this", "null", "undefined"):
+        return False
+    return not word.startswith(("this.", "this/", "../"))
+
+
+@dataclass
+class _Open:
+    name: str
+    tag: Tag
+    scoped: bool
+    guards: tuple[tuple[str, bool], ...]  # the branch being read
+    tested: tuple[tuple[str, bool], ...] = ()  # an if-chain's earlier conditions, all false in later branches
+
+
+def _condition(words: list[str], negate: bool) -> tuple[tuple[str, bool], ...] | None:
+    """The guard of `{{#if path}}` / `{{#unless path}}`; None for a condition the scanner cannot read."""
+    if len(words) == 2 and words[0] in ("if", "unless") and _simple_path(words[1]):
+        return ((words[1], (words[0] == "if") != negate),)
+    return None
+
+
+@lru_cache(maxsize=64)
+def scan(source: str) -> Scan:
+    """The template's role tags, partial references and variables, in source order."""
+    result = Scan()
+    try:
+        tags = _tags(source)
+    except ScanError as exc:
+        result.error = exc
+        return result
+    stack: list[_Open] = []
+    for tag in tags:
+        body = tag.body
+        if body.startswith("!") or tag.raw_block:
+            continue
+        if body.startswith("/"):
+            words = body[1:].split()
+            name = words[0] if words else ""
+            if not stack or stack[-1].name != name:
+                opened = f"{{{{#{stack[-1].name}}}}}" if stack else "no open block"
+                result.error = ScanError(f"{{{{/{name}}}}} does not close {opened}", tag.span)
+                return result
+            opened_tag = stack.pop().tag
+            for ref in reversed(result.partials):
+                if ref.block and ref.close_name_span is None and ref.name == name and ref.span.start == opened_tag.span.start:
+                    name_at = tag.span.start + source[tag.span.start : tag.span.end].index(name)
+                    ref.close_name_span = Span(name_at, name_at + len(name))
+                    break
+            continue
+        if body == "else" or body.startswith("else "):
+            if not stack:
+                result.error = ScanError("{{else}} outside a block", tag.span)
+                return result
+            top = stack[-1]
+            outer = stack[-2].guards if len(stack) > 1 else ()
+            first = _condition(bits(top.tag.body[1:]), False) if top.tag.body.startswith("#") else None
+            tested = top.tested or first or ()
+            negated = tuple((path, not want) for path, want in tested)
+            words = bits(body[5:])
+            more = _condition(words, False) if words else ()
+            top.guards = outer + negated + (more or ())
+            top.tested = tested + (more or ())
+            continue
+        scoped = bool(stack) and stack[-1].scoped
+        guards = stack[-1].guards if stack else ()
+        if body.startswith(("#", "^")):
+            partial_block = body.startswith("#>")
+            words = bits(body[2:] if partial_block else body[1:].strip())
+            if body.startswith("#*inline"):
+                name, inner_scoped = "inline", True
+                if len(words) > 1:
+                    result.inline.add(words[1].strip("\"'"))
+            elif partial_block:
+                name, inner_scoped = (words[0] if words else ""), True
+                _partial(result, source, tag, name, block=True)
+            else:
+                name = words[0] if words else ""
+                called = len(words) > 1 or (name and name[0] in "\"'")
+                if name in ("each", "with") or (not called and name not in BLOCK_KEYWORDS and name not in BUILTIN_HELPERS):
+                    inner_scoped = True  # the body reads the item, not the inputs
+                else:
+                    inner_scoped = scoped
+                if called and name not in BLOCK_KEYWORDS:
+                    result.helpers.add(name)
+                _subexpressions(result, words[1:])
+            if len(stack) >= MAX_NESTING:
+                result.error = ScanError(f"blocks are nested more than {MAX_NESTING} deep", tag.span)
+                return result
+            guard = None if partial_block else _condition(words, False)
+            if body.startswith("^") and len(words) == 1 and _simple_path(words[0]):
+                guard = ((words[0], False),)
+            stack.append(_Open(name, tag, scoped or inner_scoped, guards + (guard or ()), guard or ()))
+            continue
+        if body.startswith(">"):
+            words = bits(body[1:].strip())
+            if words:
+                _partial(result, source, tag, words[0], block=False)
+            continue
+        words = bits(body[1:].strip() if body.startswith("&") else body)
+        if not words:
+            continue
+        name = words[0]
+        _subexpressions(result, words[1:])
+        if name in ("role", "history"):
+            if not stack:
+                result.top_level_roles.add(len(result.roles))
+            result.roles.append(tag)
+        if len(words) > 1:
+            result.helpers.add(name)
+        elif _simple_path(name) and name not in BUILTIN_HELPERS:
+            result.variables.append(VariableRef(name, tag.span, scoped, guards))
+    result.partials = [ref for ref in result.partials if ref.name not in result.inline]
+    if stack:
+        name, tag = stack[-1].name, stack[-1].tag
+        result.error = ScanError(f"{{{{#{name}}}}} is never closed with {{{{/{name}}}}}", tag.span)
+    return result
+
+
+def _subexpressions(result: Scan, words: list[str]) -> None:
+    for word in words:
+        value = word.split("=", 1)[1] if "=" in word and not word.startswith("(") else word
+        if value.startswith("(") and value.endswith(")"):
+            inner = bits(value[1:-1])
+            if inner:
+                result.helpers.add(inner[0])
+                _subexpressions(result, inner[1:])
+
+
+def _partial(result: Scan, source: str, tag: Tag, name: str, block: bool) -> None:
+    if not name or name[0] in "(@\"'":
+        return  # a computed name or @partial-block: nothing to read from a file
+    at = tag.span.start + source[tag.span.start : tag.span.end].index(name, 2)
+    result.partials.append(PartialRef(name, tag.span, Span(at, at + len(name)), block))
+
+
+def rewrite(source: str, found: Scan) -> str:
+    """The template the library renders: each role/history tag carries `promptwise_tag=N` (its index in
+    `found.roles`) and each partial reference is renamed `name__promptwiseK` (K: its index in
+    `found.partials`), so the output says which tag produced each message and each include's text."""
+    edits: list[tuple[int, int, str]] = []
+    for index, tag in enumerate(found.roles):
+        edits.append((tag.inject_at, tag.inject_at, f" {TAG_KEY}={index} "))
+    for index, ref in enumerate(found.partials):
+        new = f"{ref.name}{PARTIAL_SUFFIX}{index}"
+        edits.append((ref.name_span.start, ref.name_span.end, new))
+        if ref.close_name_span is not None:
+            edits.append((ref.close_name_span.start, ref.close_name_span.end, new))
+    edits.sort()
+    out: list[str] = []
+    pos = 0
+    for start, end, text in edits:
+        out.append(source[pos:start])
+        out.append(text)
+        pos = end
+    out.append(source[pos:])
+    return "".join(out)
