@@ -48,12 +48,12 @@ def test_prompty_v1_configuration_parameters_and_sample(examples):
     assert any(transcript.strip()[:40] in m.content for m in doc.messages)
 
 
-def test_prompty_undefined_variable_is_counted_as_written(tmp_path):
+def test_prompty_undefined_variable_renders_empty_as_at_run_time(tmp_path):
     path = tmp_path / "greet.prompty"
     path.write_text("---\nmodel: gpt-4o\ninputs:\n  name:\n    default: Ada\n---\nsystem:\nBe kind.\n\nuser:\nHi {{name}}, about {{ topic }}!\n"
                     "{% for x in [1, 2] %}{{ x }}{% endfor %}\n")
     doc = parse(path)
-    assert doc.messages[1].content == "Hi Ada, about {{topic}}!\n12"
+    assert doc.messages[1].content == "Hi Ada, about !\n12"
     codes = [(p.code, doc.text[p.span.start : p.span.end]) for p in doc.problems]
     assert codes == [("undefined-variable", "topic")]
 
@@ -203,5 +203,5 @@ def test_prompty_mustache_template(tmp_path):
     path.write_text("---\nmodel: gpt-4o\ntemplate: mustache\ninputs:\n  city: {sample: Lisbon}\n---\n"
                     "system:\nYou plan trips.\nuser:\nThree days in {{city}} for {{people}}{{#kids}} with kids{{/kids}}.\n")
     doc = parse(path)
-    assert doc.messages[1].content == "Three days in Lisbon for {{people}}."
+    assert doc.messages[1].content == "Three days in Lisbon for ."
     assert [(p.code, doc.text[p.span.start:p.span.end]) for p in doc.problems] == [("undefined-variable", "people")]

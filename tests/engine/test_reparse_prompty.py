@@ -98,3 +98,22 @@ def test_a_value_that_writes_a_role_line_is_parsed_whole():
     new = text[:at] + "x" + text[at:]
     again = reparse_document(doc, new, Edit(at, at, at + 1))
     assert snapshot(again) == snapshot(parse_document(PATH, new, Format.PROMPTY))
+
+
+
+
+
+def test_keystrokes_after_a_template_wrote_a_role_line_keep_the_finding():
+    # "{{ missing }} system:" renders to " system:", a role line the template wrote, which v2's strict mode
+    # refuses: a finding about the whole body, so later keystrokes must parse the whole body again.
+    # (The edits hypothesis found: each is where, as a share of the text after `first`, and what.)
+    head = "---\nname: Support\nmodel:\n  id: gpt-4o\ninputs:\n  question:\n    sample: Where is my order? 🎉\n  customer: {}\n---\n"
+    text = head + "👩\u200d💻 \n\n\nsystem:\nBe brief. system:\nBe brief. system:\nBe brief. {{question}} Be brief. "
+    doc = parse_document(PATH, text, Format.PROMPTY)
+    for first, share, length, insert in ((len(head), 0.0, 7, "{{ missing }} "), (len(head), 0.875, 0, "Be brief. "), (0, 0.84375, 1, "Be brief. ")):
+        start = first + int(share * (len(text) - first))
+        new = text[:start] + insert + text[start + length :]
+        doc = reparse_document(doc, new, Edit(start, start + length, start + len(insert)))
+        assert asdict(doc) == asdict(parse_document(PATH, new, Format.PROMPTY))
+        text = new
+    assert "template-error" in [p.code for p in doc.problems]

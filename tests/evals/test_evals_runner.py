@@ -387,8 +387,8 @@ async def test_a_missing_variable_is_a_warning_on_the_case(project):
     path = project.suite("cases:\n  - vars: {customer: Ana}\n    assert: [{type: contains, value: ok}]\n")
     (r,) = (await run_suite(path)).results
     assert r.status == "passed"
-    assert r.warnings == ["variable 'ticket' has no value in this case: it was sent as the literal placeholder"]
-    assert project.server.calls()[0].body["messages"][1]["content"] == "Customer: Ana\nTicket: {{ticket}}"
+    assert r.warnings == ["variable 'ticket' has no value in this case: it was sent empty, as the runtime renders it"]
+    assert project.server.calls()[0].body["messages"][1]["content"] == "Customer: Ana\nTicket:"
 
 
 async def test_suites_with_problems_are_reported_not_run(project):

@@ -50,7 +50,7 @@ async def test_variable_hover_shows_sample_value_and_tokens_on_an_emoji_line(ses
     hover = await session.hover(uri, position_of(text, "question}}", occurrence=0))
     assert f"`question` = `{value}` (sample, {len(o200k.encode(value))} tokens)" in hover
     hover = await session.hover(uri, position_of(text, "missing"))
-    assert "`missing` has no sample value: counted as the placeholder `{{missing}}`" in hover
+    assert "`missing` has no sample value: it renders empty, as at run time" in hover
     session.close(uri)
 
 

@@ -285,12 +285,12 @@ def render_case(prepared: PreparedSuite, case: LoadedCase, secrets: Secrets) -> 
             message["name"] = m.name
         messages.append(message)
     warnings = []
-    sent = "\n".join(m["content"] for m in messages)
     for finding in doc.problems:
+        # Reported only for names a rendered branch read, so each is a value this case sent empty.
         if finding.code == "undefined-variable":
             name = doc.text[finding.span.start : finding.span.end].strip("{}# ")
-            if "{{" + name + "}}" in sent and f"'{name}'" not in " ".join(warnings):
-                warnings.append(f"variable '{name}' has no value in this case: it was sent as the literal placeholder")
+            if f"'{name}'" not in " ".join(warnings):
+                warnings.append(f"variable '{name}' has no value in this case: it was sent empty, as the runtime renders it")
     if not messages:
         return Rendered([], warnings, "the prompt rendered to no messages")
     return Rendered(messages, warnings)

@@ -359,7 +359,7 @@ def _report_undefined(doc: PromptDocument, rich: dict[str, str] | None = None) -
             elif kind is not None:
                 message = f"'{var.name}' (kind: {kind}) has no sample; it is sent as an empty {kind} part"
             else:
-                message = f"'{var.name}' has no sample, example or default value; it is counted as the literal placeholder"
+                message = f"'{var.name}' has no sample, example or default value; it renders empty, as at run time, so what the caller passes there is not counted"
             doc.problem("undefined-variable", Severity.WARNING, message, var.span)
 
 
@@ -376,8 +376,8 @@ def reparse_prompty(old: PromptDocument, text: str, edit: Edit) -> PromptDocumen
     at, first, last_new = where
     message = old.messages[at]
     layout = layout_of(old, text, body_offset(old), with_roles=False)
-    if not still_simple(old.text, text, layout.start, layout.is_mustache, edit) or rich_inputs(old.frontmatter) or any(p.code == LIMIT_EXCEEDED for p in old.problems):
-        return None  # which message stops at a limit depends on all of them
+    if not still_simple(old.text, text, layout.start, layout.is_mustache, edit) or rich_inputs(old.frontmatter) or any(p.code in (LIMIT_EXCEEDED, "template-error") for p in old.problems):
+        return None  # which message stops at a limit, or writes a role line, depends on all of them
     if not (_literal(old, message, layout.style) and (at + 1 == len(old.messages) or _literal(old, old.messages[at + 1], layout.style))):
         return None  # the section also holds messages a value wrote
     if source_role_lines(text, first, last_new + 1, layout.style):

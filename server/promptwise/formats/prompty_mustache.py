@@ -2,9 +2,8 @@
 
 Prompty 2 renders Mustache with chevron; this follows chevron's rules (standalone tag lines removed,
 `{{x}}` HTML-escaped, sections over lists, dicts and truthy values, inverse sections, `{{.}}`, dotted
-names) with two differences the editor needs: a name with no value anywhere is kept as written (the
-project's placeholder rule) and reported, and every piece of output and every iteration is charged to the
-document's Budget. Own code because chevron has neither source spans nor limits.
+names) with two differences the editor needs: a name with no value anywhere (rendered empty, as chevron
+renders it) is reported, and every piece of output and every iteration is charged to the document's Budget. Own code because chevron has neither source spans nor limits.
 """
 
 from __future__ import annotations

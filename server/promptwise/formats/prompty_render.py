@@ -26,12 +26,12 @@ def _touch(name: str | None) -> None:
 
 
 class _Recording(jinja2.Undefined):
-    """A name with no value renders as it is written (so its placeholder still counts) and is recorded as
-    used when the rendering reads it."""
+    """A name with no value renders empty, as both Prompty runtimes render it, and is recorded as used
+    when the rendering reads it (so only names a rendered branch reads are findings)."""
 
     def __str__(self) -> str:
         _touch(self._undefined_name)
-        return "{{" + (self._undefined_name or "") + "}}"
+        return ""
 
     def __iter__(self):
         _touch(self._undefined_name)
@@ -91,7 +91,7 @@ def render(source: str, values: dict[str, Any], budget: Budget, is_mustache: boo
         if "{{" not in source:
             return source
         nodes = mustache.parse(source)
-        missing = lambda node: source[node.span.start : node.span.end]  # noqa: E731 (kept as written)
+        missing = lambda node: ""  # noqa: E731 (empty, as chevron renders a name with no value)
         return mustache.render(nodes, [values], budget, missing, touched)
     if not TEMPLATE_MARK.search(source):
         return source

@@ -203,8 +203,7 @@ def variable_card(var: Variable, a: Analysis) -> str:
 
 def _variable_line(var: Variable, a: Analysis) -> str:
     if not var.defined:
-        placeholder = "{{" + var.name + "}}"
-        return f"`{var.name}` has no sample value: counted as the placeholder `{placeholder}` ({a.tokenizer.count(placeholder):,} tokens)"
+        return f"`{var.name}` has no sample value: it renders empty, as at run time, so what the caller passes is not counted"
     value = _render_value(var.value)
     shown = value if len(value) <= 80 else value[:77] + "..."
     shown = shown.replace("`", "'").replace("\n", " ")
