@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from .encodings import Encoder, get_encoder, tokenizer_available
+from .encodings import TIKTOKEN_ENCODINGS, Encoder, get_encoder, tokenizer_available
 from .store import CountStore
 
 # A chunk boundary is the end of a newline run followed by a character that starts a fresh
@@ -144,7 +144,9 @@ class SegmentCache:
         self.misses = 0
 
     def count(self, encoder: Encoder, text: str) -> int:
-        if len(text) <= _LONG_PARAGRAPH:
+        # Re-using a recent text's blocks cuts the new one where that text was cut; only tiktoken's BPE is
+        # known to give the same total at those cuts, so other tokenizers always cut the same way.
+        if len(text) <= _LONG_PARAGRAPH or encoder.name not in TIKTOKEN_ENCODINGS:
             return self._count_chunks(encoder, text)
         recent = self._recent.get(encoder.name)
         if recent is None:
