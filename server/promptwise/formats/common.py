@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from pydantic import BaseModel
 
@@ -12,17 +12,27 @@ from .. import access
 from ..access import DEFAULT_INCLUDE_BYTES
 from ..text import Edit, Span
 from .document import Format, Message, PromptDocument, Severity
-from .frontmatter import parse_frontmatter
+from .frontmatter import Frontmatter, parse_frontmatter
 from .limits import OUTSIDE_WORKSPACE, Limits, limits_for
 from .schema import PromptwiseSettings, validate_frontmatter
 
 
 def start_document(
-    path: Path, text: str, fmt: Format, schema: type[BaseModel] | None, max_bytes: int | None = None
+    path: Path,
+    text: str,
+    fmt: Format,
+    schema: type[BaseModel] | None,
+    max_bytes: int | None = None,
+    read: Callable[[str, Limits], Frontmatter] = parse_frontmatter,
+    required: bool = False,
 ) -> tuple[PromptDocument, int, Any]:
-    """Parse frontmatter into a new document; returns it, the body's offset and the validated model."""
+    """Parse frontmatter into a new document; returns it, the body's offset and the validated model.
+
+    `read` is how the format finds its frontmatter (Dotprompt allows license lines before it; Cursor
+    writes `key: value` lines that are not YAML); `required` validates an empty or missing frontmatter
+    too (a skill must have its name and description)."""
     doc = PromptDocument(path=path, format=fmt, text=text, max_bytes=max_bytes)
-    fm = parse_frontmatter(text, limits_for(max_bytes))
+    fm = read(text, limits_for(max_bytes))
     doc.frontmatter_span = fm.span
     doc.keys = fm.keys
     if fm.error is not None:
@@ -30,7 +40,7 @@ def start_document(
         doc.problem("invalid-frontmatter", Severity.ERROR, message, span)
         return doc, fm.body_start, None
     doc.frontmatter = fm.data
-    validated = validate_frontmatter(doc, schema) if (schema is not None and fm.data) else None
+    validated = validate_frontmatter(doc, schema) if (schema is not None and (fm.data or required)) else None
     if validated is not None:
         apply_settings(doc, getattr(validated, "promptwise", None))
     return doc, fm.body_start, validated

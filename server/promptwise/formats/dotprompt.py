@@ -17,14 +17,14 @@ from typing import Any
 
 from ..text import Edit, Span
 from .. import access
-from .common import apply_settings, body_offset, edited_message, first_int, message_span, rendered_copy, resolve, set_model, start_document
+from .common import body_offset, edited_message, first_int, message_span, rendered_copy, resolve, set_model, start_document
 from .document import Format, Include, Message, PromptDocument, Severity, Variable
 from .dotprompt_bound import Source, bound, without
 from .dotprompt_render import compile_source, indents, render, wrapper
 from .dotprompt_scan import BLOCK_KEYWORDS, BUILTIN_HELPERS, PARTIAL_SUFFIX, MAX_NESTING, Scan, ScanError, rewrite, scan
-from .frontmatter import parse_frontmatter
-from .limits import LIMIT_EXCEEDED, OUTSIDE_WORKSPACE, Budget, LimitExceeded, limits_for
-from .schema import DotpromptFrontmatter, validate_frontmatter
+from .frontmatter import Frontmatter, parse_frontmatter
+from .limits import LIMIT_EXCEEDED, OUTSIDE_WORKSPACE, Budget, LimitExceeded, Limits, limits_for
+from .schema import DotpromptFrontmatter
 
 # Blank lines and `#` comment lines (a license header) before the opening ---.
 _LEAD = re.compile(r"(?:(?:#[^\r\n]*|[ \t]*)(?:\r\n|\r|\n))+(?=---[ \t]*\r?\n)")
@@ -108,23 +108,14 @@ def reparse_dotprompt(old: PromptDocument, text: str, edit: Edit) -> PromptDocum
 
 def _start(path: Path, text: str, max_bytes: int | None) -> tuple[PromptDocument, int, Any]:
     """start_document, after the license and blank lines Dotprompt allows before the frontmatter."""
+    return start_document(path, text, Format.DOTPROMPT, DotpromptFrontmatter, max_bytes, _read_after_license)
+
+
+def _read_after_license(text: str, limits: Limits) -> Frontmatter:
     lead = _LEAD.match(text)
     if lead is None:
-        return start_document(path, text, Format.DOTPROMPT, DotpromptFrontmatter, max_bytes)
-    shift = lead.end()
-    doc = PromptDocument(path=path, format=Format.DOTPROMPT, text=text, max_bytes=max_bytes)
-    fm = parse_frontmatter(text[shift:], limits_for(max_bytes))
-    doc.frontmatter_span = fm.span.shift(shift) if fm.span is not None else None
-    doc.keys = {k: replace(v, span=v.span.shift(shift), value_span=v.value_span.shift(shift)) for k, v in fm.keys.items()}
-    if fm.error is not None:
-        message, span = fm.error
-        doc.problem("invalid-frontmatter", Severity.ERROR, message, span.shift(shift))
-        return doc, fm.body_start + shift, None
-    doc.frontmatter = fm.data
-    validated = validate_frontmatter(doc, DotpromptFrontmatter) if fm.data else None
-    if validated is not None:
-        apply_settings(doc, getattr(validated, "promptwise", None))
-    return doc, fm.body_start + shift, validated
+        return parse_frontmatter(text, limits)
+    return parse_frontmatter(text[lead.end() :], limits).shifted(lead.end())
 
 
 def _input_values(spec: Any) -> tuple[dict[str, Any], set[str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -26,6 +26,13 @@ class Frontmatter:
     body_start: int = 0
     keys: dict[str, FrontmatterKey] = field(default_factory=dict)
     error: tuple[str, Span] | None = None
+
+    def shifted(self, delta: int) -> "Frontmatter":
+        """This frontmatter as read from a text with `delta` more characters before it."""
+        keys = {k: replace(v, span=v.span.shift(delta), value_span=v.value_span.shift(delta)) for k, v in self.keys.items()}
+        error = (self.error[0], self.error[1].shift(delta)) if self.error is not None else None
+        span = self.span.shift(delta) if self.span is not None else None
+        return replace(self, span=span, body_start=self.body_start + delta, keys=keys, error=error)
 
 
 class _Refused(Exception):

@@ -13,11 +13,10 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..text import Span
-from .common import apply_settings
-from .document import Format, FrontmatterKey, PromptDocument, Severity
+from .common import start_document
+from .document import Format, FrontmatterKey, PromptDocument
 from .frontmatter import _CLOSE, _OPEN, Frontmatter, parse_frontmatter
-from .limits import limits_for
-from .schema import validate_frontmatter
+from .limits import Limits
 
 _KEY_LINE = re.compile(r"(?P<key>[A-Za-z_][\w-]*)[ \t]*:(?:[ \t]+(?P<value>.*?))?[ \t]*\Z")
 
@@ -25,25 +24,14 @@ _KEY_LINE = re.compile(r"(?P<key>[A-Za-z_][\w-]*)[ \t]*:(?:[ \t]+(?P<value>.*?))
 def start_instruction_document(
     path: Path, text: str, schema: type[BaseModel], max_bytes: int | None, lenient: bool = False, required: bool = False
 ) -> tuple[PromptDocument, int, Any]:
-    """Like common.start_document; `lenient` reads a Cursor rule's key lines when they are not YAML,
-    `required` validates an empty or missing frontmatter too (a skill must have its name and description)."""
-    doc = PromptDocument(path=path, format=Format.INSTRUCTIONS, text=text, max_bytes=max_bytes)
-    fm = parse_frontmatter(text, limits_for(max_bytes))
-    if fm.error is not None and lenient:
-        fm = _key_lines(text) or fm
-    doc.frontmatter_span = fm.span
-    doc.keys = fm.keys
-    if fm.error is not None:
-        message, span = fm.error
-        doc.problem("invalid-frontmatter", Severity.ERROR, message, span)
-        return doc, fm.body_start, None
-    doc.frontmatter = fm.data
-    validated = None
-    if fm.data or required:
-        validated = validate_frontmatter(doc, schema)
-    if validated is not None:
-        apply_settings(doc, getattr(validated, "promptwise", None))
-    return doc, fm.body_start, validated
+    """common.start_document for an instruction file; `lenient` reads a Cursor rule's key lines when
+    they are not YAML, `required` validates an empty or missing frontmatter too."""
+    return start_document(path, text, Format.INSTRUCTIONS, schema, max_bytes, _read_lenient if lenient else parse_frontmatter, required)
+
+
+def _read_lenient(text: str, limits: Limits) -> Frontmatter:
+    fm = parse_frontmatter(text, limits)
+    return (_key_lines(text) or fm) if fm.error is not None else fm
 
 
 def _key_lines(text: str) -> Frontmatter | None:
