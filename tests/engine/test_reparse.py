@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 from hypothesis import given, settings, strategies as st
@@ -11,6 +10,8 @@ from promptwise.formats import Format, parse_document, reparse_document
 from promptwise.formats.dotprompt import reparse_dotprompt
 from promptwise.formats.prompty import reparse_prompty
 from promptwise.text import Edit
+
+from tests.engine.replay import replay, snapshot
 
 HEAD = """---
 name: Support
@@ -40,25 +41,11 @@ edits = st.lists(st.tuples(st.sampled_from([True, False, False]), st.floats(0, 1
 PATH = Path("/prompts/support.prompty")
 
 
-def snapshot(doc) -> dict:
-    data = asdict(doc)
-    data.pop("_lines")
-    return data
-
-
 @settings(max_examples=300, deadline=None)
 @given(body=bodies, script=edits, head=st.sampled_from([HEAD, HEAD, HEAD + "system:\n", HEAD.replace("gpt-4o", "'{{x}}'"), ""]))
 def test_reparse_equals_a_fresh_parse(body, script, head):
     text = head + body
-    doc = parse_document(PATH, text, Format.PROMPTY)
-    for anywhere, frac, length, insert in script:
-        first = 0 if anywhere else min(len(head), len(text))
-        start = first + int(frac * (len(text) - first))
-        end = min(len(text), start + length)
-        new = text[:start] + insert + text[end:]
-        doc = reparse_document(doc, new, Edit(start, end, start + len(insert)))
-        assert snapshot(doc) == snapshot(parse_document(PATH, new, Format.PROMPTY))
-        text = new
+    replay(PATH, Format.PROMPTY, text, len(head), script)
 
 
 def test_a_keystroke_inside_a_message_re_renders_only_that_message():
@@ -129,15 +116,7 @@ DOT_PATH = Path("/prompts/support.prompt")
 def test_dotprompt_reparse_equals_a_fresh_parse(body, script):
     head = DOTPROMPT_HEAD
     text = head + body
-    doc = parse_document(DOT_PATH, text, Format.DOTPROMPT)
-    for anywhere, frac, length, insert in script:
-        first = 0 if anywhere else min(len(head), len(text))
-        start = first + int(frac * (len(text) - first))
-        end = min(len(text), start + length)
-        new = text[:start] + insert + text[end:]
-        doc = reparse_document(doc, new, Edit(start, end, start + len(insert)))
-        assert snapshot(doc) == snapshot(parse_document(DOT_PATH, new, Format.DOTPROMPT))
-        text = new
+    replay(DOT_PATH, Format.DOTPROMPT, text, len(head), script)
 
 
 def test_a_keystroke_in_plain_dotprompt_text_keeps_the_other_messages():

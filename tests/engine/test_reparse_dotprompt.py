@@ -3,7 +3,6 @@ gives: partials that bring their own role tags, partials inside branches and loo
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 from promptwise.formats import Format, parse_document, reparse_document
 from promptwise.formats.dotprompt import reparse_dotprompt
 from promptwise.text import Edit
+
+from tests.engine.replay import replay, snapshot
 
 HEAD = """---
 model: googleai/gemini-2.5-flash
@@ -50,12 +51,6 @@ inserts = st.one_of(st.sampled_from(TEXT), st.sampled_from(TEXT), st.lists(st.sa
 edits = st.lists(st.tuples(st.sampled_from([True, False, False]), st.floats(0, 1), st.integers(0, 12), inserts), min_size=1, max_size=8)
 
 
-def snapshot(doc) -> dict:
-    data = asdict(doc)
-    data.pop("_lines")
-    return data
-
-
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("dotprompt-reparse")
@@ -69,15 +64,7 @@ def workspace(tmp_path_factory) -> Path:
 def test_reparse_with_partials_equals_a_fresh_parse(workspace, body, script):
     path = workspace / "main.prompt"
     text = HEAD + body
-    doc = parse_document(path, text, Format.DOTPROMPT)
-    for anywhere, frac, length, insert in script:
-        first = 0 if anywhere else min(len(HEAD), len(text))
-        start = first + int(frac * (len(text) - first))
-        end = min(len(text), start + length)
-        new = text[:start] + insert + text[end:]
-        doc = reparse_document(doc, new, Edit(start, end, start + len(insert)))
-        assert snapshot(doc) == snapshot(parse_document(path, new, Format.DOTPROMPT))
-        text = new
+    replay(path, Format.DOTPROMPT, text, len(HEAD), script)
 
 
 def test_plain_text_next_to_partials_is_re_parsed_alone(workspace):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from pathlib import Path
 
 from hypothesis import given, settings, strategies as st
@@ -10,6 +9,8 @@ from hypothesis import given, settings, strategies as st
 from promptwise.formats import Format, parse_document, reparse_document
 from promptwise.formats.prompty import reparse_prompty
 from promptwise.text import Edit
+
+from tests.engine.replay import replay, snapshot
 
 V1_HEAD = """---
 model:
@@ -52,25 +53,11 @@ edits = st.lists(st.tuples(st.sampled_from([True, False, False, False]), st.floa
 PATH = Path("/prompts/history.prompty")
 
 
-def snapshot(doc) -> dict:
-    data = asdict(doc)
-    data.pop("_lines")
-    return data
-
-
 @settings(max_examples=200, deadline=None)
 @given(body=bodies, script=edits, head=st.sampled_from([V1_HEAD, V2_HEAD, V2_HEAD + "system:\n"]))
 def test_reparse_of_loop_written_roles_equals_a_fresh_parse(body, script, head):
     text = head + body
-    doc = parse_document(PATH, text, Format.PROMPTY)
-    for anywhere, frac, length, insert in script:
-        first = 0 if anywhere else min(len(head), len(text))
-        start = first + int(frac * (len(text) - first))
-        end = min(len(text), start + length)
-        new = text[:start] + insert + text[end:]
-        doc = reparse_document(doc, new, Edit(start, end, start + len(insert)))
-        assert snapshot(doc) == snapshot(parse_document(PATH, new, Format.PROMPTY))
-        text = new
+    replay(PATH, Format.PROMPTY, text, len(head), script)
 
 
 def test_the_loop_writes_the_history_messages():
@@ -100,20 +87,12 @@ def test_a_value_that_writes_a_role_line_is_parsed_whole():
     assert snapshot(again) == snapshot(parse_document(PATH, new, Format.PROMPTY))
 
 
-
-
-
 def test_keystrokes_after_a_template_wrote_a_role_line_keep_the_finding():
     # "{{ missing }} system:" renders to " system:", a role line the template wrote, which v2's strict mode
     # refuses: a finding about the whole body, so later keystrokes must parse the whole body again.
-    # (The edits hypothesis found: each is where, as a share of the text after `first`, and what.)
+    # (The edits hypothesis found.)
     head = "---\nname: Support\nmodel:\n  id: gpt-4o\ninputs:\n  question:\n    sample: Where is my order? 🎉\n  customer: {}\n---\n"
     text = head + "👩\u200d💻 \n\n\nsystem:\nBe brief. system:\nBe brief. system:\nBe brief. {{question}} Be brief. "
-    doc = parse_document(PATH, text, Format.PROMPTY)
-    for first, share, length, insert in ((len(head), 0.0, 7, "{{ missing }} "), (len(head), 0.875, 0, "Be brief. "), (0, 0.84375, 1, "Be brief. ")):
-        start = first + int(share * (len(text) - first))
-        new = text[:start] + insert + text[start + length :]
-        doc = reparse_document(doc, new, Edit(start, start + length, start + len(insert)))
-        assert asdict(doc) == asdict(parse_document(PATH, new, Format.PROMPTY))
-        text = new
+    script = [(False, 0.0, 7, "{{ missing }} "), (False, 0.875, 0, "Be brief. "), (True, 0.84375, 1, "Be brief. ")]
+    doc = replay(PATH, Format.PROMPTY, text, len(head), script)
     assert "template-error" in [p.code for p in doc.problems]
