@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -12,27 +11,9 @@ from hypothesis import given, settings, strategies as st
 from promptwise import access
 from promptwise.formats import Format, parse_document
 
+from tests.engine.test_format_limits import bounded
+
 SECRET = "sk-test-SECRET-value-0123456789"
-
-
-def bounded(fn, *args, timeout: float = 120):
-    """Guards only against a hang; nothing asserts a duration."""
-    result: dict = {}
-
-    def run():
-        try:
-            result["value"] = fn(*args)
-        except BaseException as exc:
-            result["error"] = exc
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        pytest.fail(f"{getattr(fn, '__name__', fn)} did not finish within {timeout} s")
-    if "error" in result:
-        raise result["error"]
-    return result["value"]
 
 
 @pytest.fixture
