@@ -1,26 +1,7 @@
 """What instruction files pull in, by each tool's rule: Claude Code and Gemini CLI `@path` imports, VS Code links."""
 
-from pathlib import Path
-
-import pytest
-
-from promptwise import access
-from promptwise.formats import Format, parse_document
-
-
-@pytest.fixture
-def repo(tmp_path):
-    root = tmp_path / "repo"
-    (root / ".git").mkdir(parents=True)
-    access.set_workspace(None)
-    yield root
-    access.set_workspace(None)
-
-
-def parse(path: Path, text: str):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text)
-    return parse_document(path, text, Format.INSTRUCTIONS)
+# Every file here is named as an instruction file, so parsing it by its detected format is the same.
+from tests.engine.test_instructions_kinds import parse, repo  # noqa: F401 (repo is a fixture)
 
 
 def codes(doc) -> list[str]:
