@@ -7,7 +7,7 @@ import marshal
 import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from ..tokens.encodings import litellm_dir
 
@@ -55,6 +55,11 @@ class ModelCard:
     source: str = ""
     deprecation_date: str | None = None
     tokenizer: str | None = None  # set by config overrides only
+    # Every per-token price field of the entry (`input_cost_per_token_batches`, `cache_read_input_token_cost_above_200k_tokens`, ...),
+    # by the price map's own names: the cost model picks among them and names the one it used.
+    prices: Mapping[str, float] = field(default_factory=dict, hash=False, compare=False)
+    prompt_cache_min_tokens: int | None = None  # the map's own minimum cacheable prefix, where it lists one
+    default_reasoning_effort: str | None = None
 
     @property
     def priced(self) -> bool:
@@ -95,7 +100,14 @@ def _card(name: str, entry: dict[str, Any], source: str) -> ModelCard:
         supports=frozenset(cap for cap, flag in CAPABILITIES.items() if entry.get(flag) is True),
         source=source,
         deprecation_date=entry.get("deprecation_date") if isinstance(entry.get("deprecation_date"), str) else None,
+        prices={k: float(v) for k, v in entry.items() if _PRICE_FIELD.search(k) and _float(v) is not None and v >= 0},
+        prompt_cache_min_tokens=_int(entry.get("prompt_cache_min_tokens")),
+        default_reasoning_effort=entry.get("default_reasoning_effort") if isinstance(entry.get("default_reasoning_effort"), str) else None,
     )
+
+
+# Per-token prices only: per-image, per-second and per-query prices are not token prices.
+_PRICE_FIELD = re.compile(r"^(input_cost_per_token|output_cost_per_token|cache_read_input_token_cost|cache_creation_input_token_cost|output_cost_per_reasoning_token)")
 
 
 def litellm_version() -> str:
@@ -175,10 +187,23 @@ class Catalog:
             changes: dict[str, Any] = {"name": name, "source": source}
             if spec.provider:
                 changes["provider"] = spec.provider
+            prices = dict(base.prices)
+            for setting, price_field in _OVERRIDE_PRICES:
+                per_million = getattr(spec, setting)
+                if per_million is not None:
+                    # A negotiated price replaces the map's list price and every tier derived from it.
+                    prefix = price_field.split("_cost")[0]
+                    prices = {k: v for k, v in prices.items() if not k.startswith(prefix)}
+                    prices[price_field] = per_million / 1e6
+            changes["prices"] = prices
             if spec.input_cost_per_million is not None:
                 changes["input_cost_per_token"] = spec.input_cost_per_million / 1e6
             if spec.output_cost_per_million is not None:
                 changes["output_cost_per_token"] = spec.output_cost_per_million / 1e6
+            if spec.cache_read_cost_per_million is not None:
+                changes["cache_read_cost_per_token"] = spec.cache_read_cost_per_million / 1e6
+            if spec.deprecation_date is not None:
+                changes["deprecation_date"] = spec.deprecation_date
             if spec.context_window is not None:
                 changes["context_window"] = spec.context_window
             if spec.max_output_tokens is not None:
@@ -214,6 +239,14 @@ class Catalog:
 
     def chat_models(self) -> Iterable[ModelCard]:
         return (c for c in self.cards.values() if c.mode in ("chat", "responses"))
+
+
+_OVERRIDE_PRICES = (
+    ("input_cost_per_million", "input_cost_per_token"),
+    ("output_cost_per_million", "output_cost_per_token"),
+    ("cache_read_cost_per_million", "cache_read_input_token_cost"),
+    ("cache_write_cost_per_million", "cache_creation_input_token_cost"),
+)
 
 
 @lru_cache(maxsize=1)

@@ -36,6 +36,9 @@ class ModelSettings(BaseModel):
     provider: Optional[str] = Field(None, description="Provider name as litellm spells it, e.g. `openai`.")
     input_cost_per_million: Optional[float] = Field(None, ge=0, description="USD per million input tokens.")
     output_cost_per_million: Optional[float] = Field(None, ge=0, description="USD per million output tokens.")
+    cache_read_cost_per_million: Optional[float] = Field(None, ge=0, description="USD per million input tokens read from the prompt cache.")
+    cache_write_cost_per_million: Optional[float] = Field(None, ge=0, description="USD per million input tokens written to the prompt cache.")
+    deprecation_date: Optional[str] = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="ISO date the model retires.")
     context_window: Optional[int] = Field(None, ge=1, description="Maximum input tokens.")
     max_output_tokens: Optional[int] = Field(None, ge=1)
     tokenizer: Optional[TokenizerName] = Field(None, description="Tokenizer to count with.")
@@ -44,6 +47,23 @@ class ModelSettings(BaseModel):
     api_base: Optional[str] = Field(None, description=f"Ignored here: where calls go is set in the user config ({_USER}).")
     api_key_env: Optional[str] = Field(None, description=f"Ignored here: which variable's key is sent is set in the user config ({_USER}).")
     litellm_model: Optional[str] = Field(None, description=f"Ignored here: set in the user config ({_USER}).")
+
+
+ServiceTier = Literal["standard", "batch", "flex", "priority"]
+Effort = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
+
+
+class CacheRuleSettings(BaseModel):
+    """Overrides of a provider's prompt-caching rule (`[caching."anthropic"]`), for when a provider changes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    automatic: Optional[bool] = Field(None, description="Whether the provider caches prefixes without a breakpoint.")
+    min_prefix: Optional[int] = Field(None, ge=0, description="Shortest prefix, in tokens, the provider caches.")
+    increment: Optional[int] = Field(None, ge=1, description="Cache hits come in multiples of this many tokens past the minimum.")
+    write_premium: Optional[float] = Field(
+        None, ge=0, description="Cache write price as a multiple of the input price, when the price map has none."
+    )
 
 
 class EvalSettings(BaseModel):
@@ -90,6 +110,21 @@ class Config(BaseModel):
     duplicate_min_chars: int = Field(60, ge=1, description="Shortest paragraph reported when duplicated.")
     max_file_size: int = Field(8 * 1024 * 1024, ge=1024, description="Bytes above which a file is not analyzed.")
     models: dict[str, ModelSettings] = Field(default_factory=dict, description="Models to add or override.")
+    service_tier: ServiceTier = Field("standard", description="Service tier whose prices apply: standard, batch, flex or priority.")
+    reasoning: dict[Effort, int] = Field(
+        default_factory=dict,
+        description="Reasoning tokens to expect per call at each effort, in place of the assumed defaults (measured eval usage still comes first).",
+    )
+    volumes: dict[str, float] = Field(
+        default_factory=dict,
+        description="Glob (relative to the config file) to calls per day, to project spend per month; later globs win.",
+    )
+    caching: dict[str, CacheRuleSettings] = Field(
+        default_factory=dict, description="Per-provider overrides of the prompt-caching rules promptwise applies."
+    )
+    suggest_min_days_left: int = Field(
+        90, ge=0, description="Model suggestions leave out models retiring within this many days."
+    )
     evals: EvalSettings = Field(default_factory=EvalSettings)
 
 
@@ -125,14 +160,21 @@ class LoadedConfig:
 
     def budget_for(self, path: Path) -> tuple[int | None, str | None]:
         """The budget the last matching glob gives, and that glob."""
+        return self._last_match(self.settings.budgets, path)
+
+    def volume_for(self, path: Path) -> tuple[float | None, str | None]:
+        """The calls per day the last matching `[volumes]` glob gives, and that glob."""
+        return self._last_match(self.settings.volumes, path)
+
+    def _last_match(self, table: dict[str, Any], path: Path) -> tuple[Any, str | None]:
         relative = self.relative(path)
         if relative is None:
             return None, None
-        found: tuple[int | None, str | None] = (None, None)
-        for pattern, tokens in self.settings.budgets.items():
+        found: tuple[Any, str | None] = (None, None)
+        for pattern, value in table.items():
             try:
                 if glob_match(relative, pattern):
-                    found = (tokens, pattern)
+                    found = (value, pattern)
             except Exception:  # reported when the config was loaded; a bad glob never stops a check
                 continue
         return found
@@ -261,11 +303,13 @@ def _check_globs(settings: Config, source: Path, text: str) -> list[ConfigProble
             return f"{type(exc).__name__}: {str(exc)[:120]}"
         return why[:160] if why else None
 
-    for pattern in list(settings.budgets):
-        why = bad(pattern)
-        if why is not None:
-            found.append(ConfigProblem(source, f"budgets.{pattern}", f"budget glob {_short(pattern)} is invalid ({why}); it is ignored", _key_line(text, [pattern])))
-            del settings.budgets[pattern]
+    for table, word in ((settings.budgets, "budget"), (settings.volumes, "volume")):
+        for pattern in list(table):
+            why = bad(pattern)
+            if why is not None:
+                key = f"{word}s.{pattern}"
+                found.append(ConfigProblem(source, key, f"{word} glob {_short(pattern)} is invalid ({why}); it is ignored", _key_line(text, [pattern])))
+                del table[pattern]
     for key in ("plain_prompts", "exclude"):
         globs: list[str] = getattr(settings, key)
         for pattern in list(globs):

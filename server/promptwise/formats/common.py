@@ -53,10 +53,25 @@ def apply_settings(doc: PromptDocument, settings: PromptwiseSettings | None) -> 
         doc.budget = settings.budget
     if settings.expected_output_tokens is not None:
         doc.expected_output_tokens = settings.expected_output_tokens
+    if settings.reasoning_effort is not None:
+        doc.reasoning_effort = settings.reasoning_effort
+        doc.reasoning_span = _value_span(doc, "promptwise.reasoning_effort")
+    if settings.reasoning_budget is not None:
+        doc.reasoning_budget = settings.reasoning_budget
+        doc.reasoning_span = doc.reasoning_span or _value_span(doc, "promptwise.reasoning_budget")
+    if settings.service_tier is not None:
+        doc.service_tier = settings.service_tier
+    if settings.calls_per_day is not None:
+        doc.calls_per_day = settings.calls_per_day
     if settings.model is not None:
         doc.model = settings.model
         key = doc.keys.get("promptwise.model")
         doc.model_span = key.value_span if key else doc.model_span
+
+
+def _value_span(doc: PromptDocument, key: str) -> Span | None:
+    found = doc.keys.get(key)
+    return found.value_span if found else None
 
 
 def set_model(doc: PromptDocument, name: Any, key: str) -> None:

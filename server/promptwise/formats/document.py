@@ -131,6 +131,16 @@ class PromptDocument:
     uncounted_tools: list[str] = field(default_factory=list)
     uses_json_output: bool = False
     uses_reasoning: bool = False
+    # How hard a reasoning model thinks, as the file sets it: an effort ("none", "minimal", "low",
+    # "medium", "high", "xhigh") and/or a thinking budget in tokens; where it is written, for findings.
+    reasoning_effort: str | None = None
+    reasoning_budget: int | None = None
+    reasoning_span: Span | None = None
+    service_tier: str | None = None  # "standard", "batch", "flex" or "priority" (promptwise.service_tier)
+    calls_per_day: float | None = None  # promptwise.calls_per_day
+    # Indexes of messages that end at an explicit cache breakpoint (Anthropic cache_control, litellm's
+    # cache_control_injection_points); empty when the file sets none.
+    cache_breakpoints: list[int] = field(default_factory=list)
     problems: list[Finding] = field(default_factory=list)
     samples: dict[str, tuple[Any, str]] = field(default_factory=dict)  # template values and where each came from
     max_bytes: int | None = None  # max_file_size, from which every rendering and include limit is derived

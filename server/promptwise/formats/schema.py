@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -26,6 +26,14 @@ class PromptwiseSettings(BaseModel):
     expected_output_tokens: Optional[int] = Field(
         None, ge=0, description="Output tokens to reserve and price per call."
     )
+    reasoning_effort: Optional[Literal["none", "minimal", "low", "medium", "high", "xhigh"]] = Field(
+        None, description="Reasoning effort to price this file with, when the model's own settings do not say."
+    )
+    reasoning_budget: Optional[int] = Field(None, ge=0, description="Thinking budget in tokens to price this file with.")
+    service_tier: Optional[Literal["standard", "batch", "flex", "priority"]] = Field(
+        None, description="Service tier whose prices apply (the price map's `_batches`, `_flex`, `_priority` fields)."
+    )
+    calls_per_day: Optional[float] = Field(None, ge=0, description="Calls per day, to project spend per month.")
 
 
 class Tool(_Open):
