@@ -14,6 +14,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
+# Deprecations are judged against this date, here and in every server and CLI the tests start: the
+# expectations were written on it, and a model retiring later must not change them.
+os.environ["PROMPTWISE_TODAY"] = "2026-12-01"
 
 
 @pytest.fixture

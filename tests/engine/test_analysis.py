@@ -138,7 +138,8 @@ def test_every_example_analyzes_without_unexpected_findings(examples):
         fmt = detect_format(path, config.settings.plain_prompts, config.root)
         if fmt is None or path.name.startswith("_"):
             continue
-        seen[path.relative_to(examples).as_posix()] = codes(analyzed(path))
+        # Models retiring soon are the examples' own news, asserted in the cost tests.
+        seen[path.relative_to(examples).as_posix()] = [c for c in codes(analyzed(path)) if c != "deprecated-model"]
     assert seen["legal/contract-review.prompty"] == ["over-budget"]
     assert seen[".github/instructions/onboarding.instructions.md"] == ["duplicated-paragraph"] * 3
     others = {k: v for k, v in seen.items() if k not in ("legal/contract-review.prompty", ".github/instructions/onboarding.instructions.md")}

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Iterator
 
 from ..catalog import Catalog, ModelCard
+from ..pricing.estimate import Estimate, estimate_call
+from ..pricing.reasoning import NO_REASONING, Reasoning, expected_reasoning
 from ..config import LoadedConfig, load_config
 from ..formats import (
     Finding,
@@ -26,6 +28,9 @@ from ..text import Span
 from ..tokens import Tokenizer, TokenizerUnavailable, tokenizer_for
 from ..tokens.counter import O200K_FRAMING, framing_for
 
+from .costs import cost_findings, price
+from .prefix import stable_prefix
+
 SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2, Severity.HINT: 3}
 
 
@@ -41,6 +46,7 @@ class MessageCount:
     content_tokens: int
     framing_tokens: int
     includes: list[IncludeCount] = field(default_factory=list)
+    stable_tokens: int | None = None  # tokens before its first variable, when it has one (the cacheable lead)
 
     @property
     def tokens(self) -> int:
@@ -66,23 +72,39 @@ class Analysis:
     exact_reason: str | None = None
     # Tokens of messages sent only when the agent uses them (a skill's body), not part of prompt_tokens.
     on_use_tokens: int = 0
+    # How the call is billed: cold and warm cost parts, caching, reasoning, volumes (None without a price).
+    estimate: Estimate | None = None
+    reasoning: Reasoning = NO_REASONING
 
     @property
     def cost_per_call(self) -> float | None:
-        return self.card.cost(self.prompt_tokens, self.expected_output_tokens) if self.card else None
+        """Warm when the provider caches the prompt's stable prefix, else cold; reasoning included."""
+        per_call = self.estimate.per_call if self.estimate else None
+        return per_call.total if per_call else None
 
     @property
     def input_cost(self) -> float | None:
-        return self.card.cost(self.prompt_tokens, 0) if self.card else None
+        per_call = self.estimate.per_call if self.estimate else None
+        return per_call.input_cost if per_call else None
+
+    @property
+    def output_cost(self) -> float | None:
+        per_call = self.estimate.per_call if self.estimate else None
+        return per_call.output_cost if per_call else None
 
     @property
     def context_window(self) -> int | None:
         return self.card.context_window if self.card else None
 
     @property
+    def context_needed(self) -> int:
+        """Input, the output reserved and the reasoning expected: what must fit the context window."""
+        return self.prompt_tokens + self.expected_output_tokens + self.reasoning.tokens
+
+    @property
     def context_share(self) -> float | None:
         window = self.context_window
-        return (self.prompt_tokens + self.expected_output_tokens) / window if window else None
+        return self.context_needed / window if window else None
 
     @property
     def budget_share(self) -> float | None:
@@ -93,7 +115,11 @@ class Analysis:
         return sum(1 for f in self.findings if f.severity is Severity.ERROR)
 
     def cost_of(self, tokens: int) -> float | None:
-        return self.card.cost(tokens, 0) if self.card else None
+        """What `tokens` input tokens cost at this file's input price (service and long-context tier)."""
+        per_call = self.estimate.cold if self.estimate else None
+        if per_call is None:
+            return None
+        return tokens * per_call.parts[0].unit_price
 
 
 def analyze(
@@ -146,6 +172,11 @@ def analyze(
     exact_reason = estimate_reasons(doc, tokenizer, tools_covered, on_use_tokens)
     exact = exact_reason is None
     expected = _expected_output(doc, config, card)
+    prefix, leads = stable_prefix(
+        doc.text, counts, tools_tokens, prompt_tokens, doc.cache_breakpoints, tokenizer, _kept_leads(previous, tokenizer)
+    )
+    for count in counts:
+        count.stable_tokens = leads.get(id(count.message.content))
     budget, budget_source = (doc.budget, "frontmatter promptwise.budget") if doc.budget else config.budget_for(doc.path)
     if budget_source and budget_source != "frontmatter promptwise.budget":
         budget_source = f"budgets[\"{budget_source}\"] in {config.path.name if config.path else 'settings'}"
@@ -167,8 +198,10 @@ def analyze(
         exact_reason=exact_reason,
         on_use_tokens=on_use_tokens,
     )
+    price(analysis, config, prefix)
     findings.extend(_budget_findings(analysis, config))
     findings.extend(_context_findings(analysis))
+    findings.extend(cost_findings(analysis, config))
     if duplicates:
         findings.extend(duplicated_paragraphs(doc, tokenizer, config.settings.duplicate_min_chars))
     if doc.tool_names:
@@ -198,6 +231,12 @@ def _kept_counts(previous: Analysis | None, tokenizer: Tokenizer) -> dict[int, M
     if previous is None or previous.tokenizer != tokenizer:
         return {}
     return {id(c.message.content): c for c in previous.messages}
+
+
+def _kept_leads(previous: Analysis | None, tokenizer: Tokenizer) -> dict[int, int]:
+    if previous is None or previous.tokenizer != tokenizer:
+        return {}
+    return {id(c.message.content): c.stable_tokens for c in previous.messages if c.stable_tokens is not None}
 
 
 def catalog_for(config: LoadedConfig) -> Catalog:
@@ -365,14 +404,16 @@ def _context_findings(analysis: Analysis) -> list[Finding]:
     window = analysis.context_window
     if not window:
         return []
-    needed = analysis.prompt_tokens + analysis.expected_output_tokens
+    needed = analysis.context_needed
     if needed <= window:
         return []
+    reasoning = analysis.reasoning
+    thinking = f" and {reasoning.tokens:,} of reasoning ({reasoning.kind}: {reasoning.source})" if reasoning.tokens else ""
     return [
         Finding(
             "context-overflow",
             Severity.ERROR,
-            f"{analysis.prompt_tokens:,} input tokens plus {analysis.expected_output_tokens:,} reserved for output "
+            f"{analysis.prompt_tokens:,} input tokens plus {analysis.expected_output_tokens:,} reserved for output{thinking} "
             f"need {needed:,}, over {analysis.model}'s context window of {window:,} by {needed - window:,}",
             _anchor(analysis),
             related=_largest_parts(analysis),

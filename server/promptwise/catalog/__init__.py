@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import marshal
+import os
 import re
+from datetime import date
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
@@ -108,6 +110,16 @@ def _card(name: str, entry: dict[str, Any], source: str) -> ModelCard:
 
 # Per-token prices only: per-image, per-second and per-query prices are not token prices.
 _PRICE_FIELD = re.compile(r"^(input_cost_per_token|output_cost_per_token|cache_read_input_token_cost|cache_creation_input_token_cost|output_cost_per_reasoning_token)")
+
+
+def today() -> date:
+    """The date deprecations are judged against: `PROMPTWISE_TODAY` (an ISO date, for reproducible CI runs
+    and tests, like SOURCE_DATE_EPOCH), else the system's."""
+    pinned = os.environ.get("PROMPTWISE_TODAY", "")
+    try:
+        return date.fromisoformat(pinned) if pinned else date.today()
+    except ValueError:
+        return date.today()
 
 
 def litellm_version() -> str:

@@ -61,9 +61,8 @@ class CacheRuleSettings(BaseModel):
     automatic: Optional[bool] = Field(None, description="Whether the provider caches prefixes without a breakpoint.")
     min_prefix: Optional[int] = Field(None, ge=0, description="Shortest prefix, in tokens, the provider caches.")
     increment: Optional[int] = Field(None, ge=1, description="Cache hits come in multiples of this many tokens past the minimum.")
-    write_premium: Optional[float] = Field(
-        None, ge=0, description="Cache write price as a multiple of the input price, when the price map has none."
-    )
+    writes: Optional[bool] = Field(None, description="Whether writing a prefix to the cache is charged (at the price map's cache write price).")
+    lifetime_minutes: Optional[int] = Field(None, ge=1, description="Minutes an unused prefix stays cached.")
 
 
 class EvalSettings(BaseModel):

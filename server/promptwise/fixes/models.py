@@ -24,6 +24,7 @@ from typing import Any, Mapping
 
 from ..analysis import Analysis, analyze, catalog_for
 from ..catalog import Catalog, ModelCard
+from ..catalog import today as catalog_today
 from ..config import LoadedConfig
 from ..formats import Format, PromptDocument, parse_document
 from ..formats.instructions import instruction_kind
@@ -486,7 +487,7 @@ def suggest_models(
     candidates that pass a smaller share of cases than the current model are labelled so in their title.
     """
     catalog = catalog or catalog_for(config)
-    today = today or date.today()
+    today = today or catalog_today()
     doc = analysis.document
     current = analysis.card
     results = _normalize_results(eval_results, catalog)

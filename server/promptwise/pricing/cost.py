@@ -106,9 +106,11 @@ def price_usage(
     output_source: str = "counted",
     reasoning_source: str = "counted",
     one_hour_write: bool = False,
+    long_context: bool = True,
 ) -> CallCost | None:
-    """The cost of one call with these tokens on `card`; None when the map has no input or output price."""
-    above = long_context_tier(card, usage.input_tokens)
+    """The cost of one call with these tokens on `card`; None when the map has no input or output price.
+    `long_context=False` prices below any long-context tier (to say what crossing one costs)."""
+    above = long_context_tier(card, usage.input_tokens) if long_context else None
     parts: list[CostPart] = []
     notes: list[str] = []
 
@@ -118,9 +120,8 @@ def price_usage(
         price = unit_price(card, part, service_tier, above)
         if price is None and fallback is not None:
             price = unit_price(card, fallback, service_tier, above)
-            if price is not None:
-                note = "billed as output" if part == "reasoning" else f"no {PART_NAMES[part]} price; priced as {PART_NAMES[fallback]}"
-                price = UnitPrice(price.price, price.field, note if part != "reasoning" else None)
+            if price is not None and part != "reasoning":  # reasoning is output wherever the map has no price of its own
+                price = UnitPrice(price.price, price.field, f"no {PART_NAMES[part]} price; priced as {PART_NAMES[fallback]}")
         if price is None:
             return False
         parts.append(CostPart(part, max(0, tokens), price.price, price.field, source, price.note))
