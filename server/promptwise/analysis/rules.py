@@ -22,4 +22,9 @@ RULES: dict[str, str] = {
     "analysis-failed": "Analyzing the file failed; the reason is given and the other files are still analyzed.",
     "invalid-request": "A .json chat request body is not valid JSON or not a chat request.",
     "invalid-config": "A promptwise setting is invalid; its default is used instead.",
+    "deprecated-model": "The model's deprecation date (from the price map) is past, or within suggest_min_days_left days.",
+    "long-context-tier": "The input crosses, or is within 10% of, a threshold above which the whole call is priced higher.",
+    "cache-busting": "Per-call content (a variable) comes before stable text, which then misses the prompt cache on every call.",
+    "cache-breakpoint": "The provider caches only up to an explicit cache_control breakpoint, and one would cache this prompt's stable prefix.",
+    "reasoning-over-max-output": "The reasoning tokens expected do not fit the max output the file sets, so the reply can be cut off.",
 }
