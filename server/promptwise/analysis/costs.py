@@ -209,7 +209,7 @@ def _static_after(a: "Analysis", index: int) -> list[Related]:
         where = count.message.header if len(count.message.header) else count.message.body
         parts.append((stable, Related(path, where, f"{label}: about {stable:,} tokens not cached")))
     parts.sort(key=lambda p: -p[0])
-    return [r for _, r in parts[:3]]
+    return [r for tokens, r in parts[:3] if tokens >= 32]
 
 
 def _breakpoint(a: "Analysis") -> list[Finding]:
