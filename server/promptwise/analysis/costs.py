@@ -16,7 +16,7 @@ from ..catalog import today
 from ..formats import Finding, Related, Severity
 from ..pricing.cost import Usage, price_usage
 from ..pricing.estimate import Prefix, estimate_call
-from ..pricing.prices import long_context_thresholds
+from ..pricing.prices import long_context_thresholds, unit_price
 from ..pricing.reasoning import effort_for, expected_reasoning
 from ..text import Span
 
@@ -163,20 +163,21 @@ def _usage_of(cost) -> Usage:
 
 
 def _cache_busting(a: "Analysis") -> list[Finding]:
-    est = a.estimate
-    assert est is not None
-    prefix = est.prefix
-    if est.rule is None or prefix.per_call_message is None or prefix.static_after < MIN_BUSTED:
+    est, card = a.estimate, a.card
+    assert est is not None and card is not None
+    prefix, rule = est.prefix, est.rule
+    if rule is None or prefix.per_call_message is None or prefix.static_after < MIN_BUSTED:
         return []
-    moved = Prefix(prefix.tokens + prefix.static_after, breakpoints=prefix.breakpoints)
-    if not est.rule.automatic:
-        if not prefix.breakpoints:
-            return []  # the breakpoint finding says what to do first
-        moved = Prefix(prefix.tokens + prefix.static_after, breakpoints=(prefix.tokens + prefix.static_after,))
-    better = estimate_call(a.card, a.prompt_tokens, moved, est.output_tokens, est.output_source, est.reasoning, est.cold.service_tier)  # type: ignore[arg-type, union-attr]
-    if est.warm is None or better.warm is None:
+    stable = prefix.tokens + prefix.static_after  # the prefix with every variable moved after the stable text
+    if rule.automatic:
+        better = est.warm_total_with(card, rule.cached(stable))
+    elif prefix.breakpoints:
+        better = est.warm_total_with(card, stable if stable >= rule.min_prefix else 0)
+    else:
+        return []  # the breakpoint finding says what to do first
+    if est.warm is None or better is None:
         return []
-    lost = (est.warm.total - better.warm.total) * 1000
+    lost = (est.warm.total - better) * 1000
     if lost <= 0:
         return []
     count = a.messages[prefix.per_call_message]
@@ -186,7 +187,7 @@ def _cache_busting(a: "Analysis") -> list[Finding]:
             "cache-busting",
             Severity.WARNING,
             f"'{var.name}' changes on every call and comes before {prefix.static_after:,} stable tokens: they fall out of "
-            f"{a.card.name}'s prompt cache on every call, +${lost:,.2f} per 1,000 calls; move per-call content after the stable text",  # type: ignore[union-attr]
+            f"{card.name}'s prompt cache on every call, +${lost:,.2f} per 1,000 calls; move per-call content after the stable text",
             var.span,
             related=_static_after(a, prefix.per_call_message),
             data={"tokens": prefix.static_after, "per_1000": lost},
@@ -213,32 +214,27 @@ def _static_after(a: "Analysis", index: int) -> list[Related]:
 
 
 def _breakpoint(a: "Analysis") -> list[Finding]:
-    est = a.estimate
-    assert est is not None
+    est, card = a.estimate, a.card
+    assert est is not None and card is not None
     rule, prefix = est.rule, est.prefix
-    if rule is None or rule.automatic or prefix.breakpoints or prefix.tokens < rule.min_prefix:
+    if rule is None or rule.automatic or prefix.breakpoints or prefix.tokens < rule.min_prefix or est.cold is None:
         return []
-    marked = estimate_call(a.card, a.prompt_tokens, Prefix(prefix.tokens, prefix.per_call_message, prefix.per_call_name, prefix.static_after, (prefix.tokens,)), est.output_tokens, est.output_source, est.reasoning, est.cold.service_tier)  # type: ignore[arg-type, union-attr]
-    if marked.warm is None or est.cold is None:
+    marked = est.warm_total_with(card, prefix.tokens)
+    if marked is None:
         return []
-    saving = (est.cold.total - marked.warm.total) * 1000
+    saving = (est.cold.total - marked) * 1000
     if saving <= 0:
         return []
+    write = unit_price(card, "cache_write", est.cold.service_tier, est.cold.long_context)
+    ratio = write.price / est.cold.parts[0].unit_price if write and est.cold.parts[0].unit_price else 1.0
     return [
         Finding(
             "cache-breakpoint",
             Severity.INFO,
             f"{rule.provider} caches only up to a cache_control breakpoint, and this prompt sets none: one after its "
-            f"{prefix.tokens:,} stable tokens would save ${saving:,.2f} per 1,000 calls (a first call writes the cache at "
-            f"{marked.cold.parts[0].unit_price and _write_ratio(marked):.2f}x the input price)",  # type: ignore[union-attr]
+            f"{prefix.tokens:,} stable tokens would save ${saving:,.2f} per 1,000 calls (the first call writes the cache at "
+            f"{ratio:.2f}x the input price)",
             _model_span(a),
             data={"tokens": prefix.tokens, "saving_per_1000": saving},
         )
     ]
-
-
-def _write_ratio(cost_estimate) -> float:
-    cold = cost_estimate.cold
-    write = next((p for p in cold.parts if p.part.startswith("cache_write")), None)
-    base = cold.parts[0].unit_price
-    return write.unit_price / base if write and base else 1.0

@@ -13,6 +13,7 @@ from typing import Any, Mapping
 from ..catalog import ModelCard
 from .caching import CacheRule, rule_for
 from .cost import CallCost, Usage, price_usage
+from .prices import unit_price
 from .reasoning import NO_REASONING, Reasoning
 
 DAYS_PER_MONTH = 30
@@ -81,6 +82,24 @@ class Estimate:
             return None
         days = DAYS_PER_MONTH
         return self.per_calls(self.calls_per_day * days, (self.cold_calls_per_day or 0) * days)
+
+    def warm_total_with(self, card: ModelCard, cached: int, rewrite: int = 0) -> float | None:
+        """The warm call's total had `cached` tokens been read from the cache and `rewrite` written again
+        (what moving per-call content or adding a breakpoint gives), at this estimate's prices."""
+        cold = self.cold
+        if cold is None:
+            return None
+        tier, above = cold.service_tier, cold.long_context
+        prices = [unit_price(card, part, tier, above) for part in ("input", "cache_read", "cache_write")]
+        if prices[0] is None:
+            return None
+        p_in = prices[0].price
+        p_read = prices[1].price if prices[1] else p_in
+        p_write = prices[2].price if prices[2] else p_in
+        total_in = cold.tokens("input") + cold.tokens("cache_write")
+        cached = min(cached, total_in)
+        rewrite = min(rewrite, total_in - cached)
+        return (total_in - cached - rewrite) * p_in + cached * p_read + rewrite * p_write + cold.output_cost
 
     def to_json(self) -> dict[str, Any]:
         return {
