@@ -166,6 +166,8 @@ class LoadedConfig:
         return self._last_match(self.settings.volumes, path)
 
     def _last_match(self, table: dict[str, Any], path: Path) -> tuple[Any, str | None]:
+        if not table:
+            return None, None  # no realpath on every keystroke for a table nobody set
         relative = self.relative(path)
         if relative is None:
             return None, None
