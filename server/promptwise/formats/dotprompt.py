@@ -24,6 +24,7 @@ from .dotprompt_render import compile_source, indents, render, wrapper
 from .dotprompt_scan import BLOCK_KEYWORDS, BUILTIN_HELPERS, PARTIAL_SUFFIX, MAX_NESTING, Scan, ScanError, rewrite, scan
 from .frontmatter import Frontmatter, parse_frontmatter
 from .limits import LIMIT_EXCEEDED, OUTSIDE_WORKSPACE, Budget, LimitExceeded, Limits, limits_for
+from .reasoning_settings import Options, cache_breakpoints, read_options
 from .schema import DotpromptFrontmatter
 
 # Blank lines and `#` comment lines (a license header) before the opening ---.
@@ -39,7 +40,7 @@ def parse_dotprompt(path: Path, text: str, max_bytes: int | None = None) -> Prom
         doc.provider = doc.model.split("/", 1)[0]
     doc.max_output_tokens = first_int(data.get("config"), "maxOutputTokens", "max_tokens", "maxTokens")
     config = data.get("config") if isinstance(data.get("config"), dict) else {}
-    doc.uses_reasoning = any(k in config for k in ("thinkingConfig", "reasoning_effort", "reasoningEffort", "thinking"))
+    read_options(doc, [Options(config, "config")])
     output = data.get("output") if isinstance(data.get("output"), dict) else {}
     doc.uses_json_output = output.get("format") == "json" or "schema" in output
     tools = data.get("tools")
@@ -47,6 +48,7 @@ def parse_dotprompt(path: Path, text: str, max_bytes: int | None = None) -> Prom
         doc.tool_names = [str(t) for t in tools]
     samples, optional = _input_values(data.get("input"))
     _build_messages(doc, body_start, samples, optional)
+    doc.cache_breakpoints = cache_breakpoints([Options(config, "config")], doc.messages)
     return doc
 
 
@@ -57,6 +59,7 @@ def render_dotprompt(doc: PromptDocument, values: dict[str, Any]) -> PromptDocum
     samples, optional = _input_values(doc.frontmatter.get("input"))
     samples.update(values)
     _build_messages(out, body_offset(doc), samples, optional)
+    out.cache_breakpoints = cache_breakpoints([Options(doc.frontmatter.get("config"), "config")], out.messages)
     return out
 
 

@@ -17,6 +17,7 @@ from .common import start_document
 from .document import Format, FrontmatterKey, PromptDocument
 from .frontmatter import _CLOSE, _OPEN, Frontmatter, parse_frontmatter
 from .limits import Limits
+from .reasoning_settings import mark_reasoning
 
 _KEY_LINE = re.compile(r"(?P<key>[A-Za-z_][\w-]*)[ \t]*:(?:[ \t]+(?P<value>.*?))?[ \t]*\Z")
 
@@ -25,8 +26,11 @@ def start_instruction_document(
     path: Path, text: str, schema: type[BaseModel], max_bytes: int | None, lenient: bool = False, required: bool = False
 ) -> tuple[PromptDocument, int, Any]:
     """common.start_document for an instruction file; `lenient` reads a Cursor rule's key lines when
-    they are not YAML, `required` validates an empty or missing frontmatter too."""
-    return start_document(path, text, Format.INSTRUCTIONS, schema, max_bytes, _read_lenient if lenient else parse_frontmatter, required)
+    they are not YAML, `required` validates an empty or missing frontmatter too. Instruction files have no
+    request options of their own: reasoning and service tier come from the `promptwise:` block alone."""
+    started = start_document(path, text, Format.INSTRUCTIONS, schema, max_bytes, _read_lenient if lenient else parse_frontmatter, required)
+    mark_reasoning(started[0])
+    return started
 
 
 def _read_lenient(text: str, limits: Limits) -> Frontmatter:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..text import Span
-from .common import set_model, start_document
+from .common import set_model
 from .document import Format, Message, PromptDocument
 from .instruction_frontmatter import start_instruction_document
 from .instruction_imports import attach_links, expand_imports
@@ -26,7 +26,7 @@ def parse_instructions(path: Path, text: str, max_bytes: int | None = None) -> P
     if kind == "vscode" and is_vscode_agent(path):
         doc, body_start, _ = start_instruction_document(path, text, VSCodeAgentFrontmatter, max_bytes)
     else:
-        doc, body_start, _ = start_document(path, text, Format.INSTRUCTIONS, InstructionsFrontmatter, max_bytes)
+        doc, body_start, _ = start_instruction_document(path, text, InstructionsFrontmatter, max_bytes)
     model = doc.frontmatter.get("model")
     if isinstance(model, list) and model:
         model = model[0]  # VS Code tries a custom agent's models in order

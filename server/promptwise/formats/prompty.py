@@ -37,6 +37,7 @@ from .prompty_layout import (
 from .prompty_refs import resolve_references
 from .prompty_split import V2, role_of_line, source_role_lines, split
 from .prompty_tools import prompty_tools
+from .reasoning_settings import Options, cache_breakpoints, read_options
 from .sandbox import template_line
 from .schema import PromptyFrontmatter, validate_frontmatter
 
@@ -53,9 +54,11 @@ def parse_prompty(path: Path, text: str, max_bytes: int | None = None) -> Prompt
             apply_settings(doc, getattr(validated, "promptwise", None))
     data = doc.frontmatter
     _read_model(doc, data.get("model"))
+    read_options(doc, _options(data.get("model")))
     doc.samples = _samples(doc, data)
     doc.tools, doc.uncounted_tools = prompty_tools(data)
     _build_messages(doc, text, body_start, doc.samples)
+    doc.cache_breakpoints = cache_breakpoints(_options(data.get("model")), doc.messages)
     return doc
 
 
@@ -68,6 +71,7 @@ def render_prompty(doc: PromptDocument, values: dict[str, Any]) -> PromptDocumen
     samples.update({str(k): (v, "value") for k, v in values.items()})
     out.samples = samples
     _build_messages(out, doc.text, body_offset(doc), samples)
+    out.cache_breakpoints = cache_breakpoints(_options(doc.frontmatter.get("model")), out.messages)
     return out
 
 
@@ -102,7 +106,20 @@ def _read_model(doc: PromptDocument, model: Any) -> None:
     ) and isinstance(model.get("options") or {}, dict) else {}
     fmt = params.get("response_format") or params.get("responseFormat")
     doc.uses_json_output = bool(fmt) and "json" in json.dumps(fmt, default=str)
-    doc.uses_reasoning = any(k in params for k in ("reasoning_effort", "reasoningEffort", "reasoning"))
+
+
+def _options(model: Any) -> list[Options]:
+    """The request options a Prompty file writes, in the order they win: `model.options` (v2), the
+    `additionalProperties` v2 passes through as they are, `model.parameters` (v1)."""
+    if not isinstance(model, dict):
+        return []
+    options = model.get("options")
+    extra = options.get("additionalProperties") if isinstance(options, dict) else None
+    return [
+        Options(options, "model.options"),
+        Options(extra, "model.options.additionalProperties"),
+        Options(model.get("parameters"), "model.parameters"),
+    ]
 
 
 def _provider(value: Any) -> str | None:

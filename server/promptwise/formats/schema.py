@@ -54,8 +54,14 @@ class PromptyModel(_Open):
         None, description="Connection (Prompty v1): `type`, `name`/`model`/`azure_deployment`."
     )
     connection: Optional[dict[str, Any]] = None
-    parameters: Optional[dict[str, Any]] = Field(None, description="Request parameters (Prompty v1), e.g. max_tokens.")
-    options: Optional[dict[str, Any]] = Field(None, description="Request options (Prompty v2), e.g. maxOutputTokens.")
+    parameters: Optional[dict[str, Any]] = Field(
+        None,
+        description="Request parameters (Prompty v1), e.g. max_tokens, reasoning_effort, thinking.budget_tokens, service_tier.",
+    )
+    options: Optional[dict[str, Any]] = Field(
+        None,
+        description="Request options (Prompty v2), e.g. maxOutputTokens, reasoningEffort; others under additionalProperties.",
+    )
 
 
 class PromptyFrontmatter(_Open):
@@ -83,7 +89,9 @@ class DotpromptOutput(_Open):
 
 class DotpromptFrontmatter(_Open):
     model: Optional[str] = Field(None, description="`provider/model`, e.g. `googleai/gemini-2.5-flash`.")
-    config: Optional[dict[str, Any]] = Field(None, description="Generation config, e.g. maxOutputTokens.")
+    config: Optional[dict[str, Any]] = Field(
+        None, description="Generation config, e.g. maxOutputTokens, thinkingConfig.thinkingBudget, reasoningEffort."
+    )
     input: Optional[DotpromptInput] = None
     output: Optional[DotpromptOutput] = None
     tools: Optional[list[str]] = Field(None, description="Names of tools defined in code.")
