@@ -340,11 +340,13 @@ async def test_a_run_updates_lenses_diagnostics_hints_and_writes_the_report(ev: 
     assert "expected: contains 'billing'" in diagnostic.message and "got: 'TRIAGE: refund'" in diagnostic.message
 
     hints = [h for h in await ev.hints(suite) if "passed" in h.label or "failed" in h.label]
+    # Every hint fits VS Code's 43 characters; the failure's full reason is in the tooltip.
     assert [(h.position.line, h.label) for h in hints] == [
         (2, "✓ passed"),
         (7, "✓ passed"),
-        (12, "✗ failed: contains: output does not contain 'billing'"),
+        (12, "✗ failed: contains: output does not contai…"),
     ]
+    assert "contains: output does not contain 'billing'" in hints[2].tooltip.value
     assert hints[0].position.character == len("  - name: dented leg")
 
 

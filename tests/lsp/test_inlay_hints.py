@@ -23,11 +23,12 @@ async def test_hints_after_model_line_and_role_lines(session, o200k):
     model = by_line[6]
     assert model.position == position_of(TRIAGE, "name: gpt-4o", after=True)
     share = (total + 300) / card.context_window
-    assert model.label == f"{total:,} tokens · ${cost:.{_decimals(cost)}f}/call · {share:.0%} of 128K context".replace(
-        " 0% of", " <1% of"
-    )
+    # The hint is tokens and dollars per call (too short to cache: no "warm"); the context share moved to the tooltip.
+    assert model.label == f"{total:,} tokens · ${cost:.{_decimals(cost)}f}/call"
     assert model.padding_left is True
     assert "per call" in model.tooltip.value and "exact (o200k_base)" in model.tooltip.value
+    context = f"Context: {total + 300:,} of 128,000 tokens ({share:.0%})".replace("(0%)", "(<1%)")
+    assert context in model.tooltip.value
 
     system = by_line[12]
     assert system.position == t.Position(line=12, character=len("system:"))
@@ -98,7 +99,13 @@ async def test_a_file_without_a_model_line_gets_its_total_on_the_first_line(sess
     assert len(hints) == 1
     (total,) = hints
     assert total.position == end_of_line(session.texts[uri], 0)
-    assert " tokens on gpt-4o-mini · $" in total.label and total.label.endswith("of 128K context")
+    # The default model is named in the hint only where it fits VS Code's 43 characters; the tooltip always names it.
+    assert " tokens" in total.label and total.label.endswith("/call warm") and len(total.label) <= 43
+    import tomllib
+
+    default = tomllib.loads((session.root / "promptwise.toml").read_text(encoding="utf-8"))["default_model"]
+    assert f"on `{default}`" in total.tooltip.value and "cold (the first call)" in total.tooltip.value
+    assert "of 128,000 tokens" in total.tooltip.value
     assert "budget" in total.tooltip.value.lower()
     session.close(uri)
 

@@ -40,7 +40,9 @@ export function statusView(breakdown: unknown, warnAt: number): StatusView | und
   }
 
   const icon = level === "error" ? "$(error)" : level === "warning" ? "$(warning)" : "$(symbol-numeric)";
-  const parts = [tokens(total, exact), `${money(perCall)}/call`];
+  // Warm: the provider caches the stable prefix, so a repeated call costs this; `~`: it rests on an estimate.
+  const rough = str(cost.rough) !== undefined && perCall !== undefined ? "~" : "";
+  const parts = [tokens(total, exact), `${rough}${money(perCall)}/call${cost.basis === "warm" ? " warm" : ""}`];
   if (budgetShare !== undefined) {
     parts.push(`${share(budgetShare)} of budget`);
   }
@@ -62,11 +64,12 @@ function tooltip(
   const lines = [`**promptwise** · ${model}`, ""];
   const accuracy = exact ? `exact (${str(b.tokenizer) ?? "tokenizer unknown"})` : str(b.estimate) ?? `estimate (${str(b.tokenizer) ?? "?"})`;
   lines.push(`- Input: ${tokens(total, exact)}, ${accuracy}`);
-  const output = num(totals.expectedOutputTokens);
+  const output = num(cost.outputTokens) ?? num(totals.expectedOutputTokens);
   lines.push(
     `- Cost per call: ${money(perCall)}` +
       (output !== undefined ? ` (input ${money(num(cost.input))} + ${tokens(output)} of output ${money(num(cost.output))})` : ""),
   );
+  lines.push(...costLines(b));
   if (budgetTokens !== undefined) {
     const source = str(obj(b.budget).source);
     lines.push(`- Budget: ${share(budgetShare)} of ${tokens(budgetTokens)}${source ? ` (${source})` : ""}`);
@@ -83,6 +86,47 @@ function tooltip(
   }
   lines.push("", "Click for the token breakdown.");
   return lines.join("\n");
+}
+
+/** Warm and cold per call, per 1,000 calls and per month, and where the output and reasoning figures come from. */
+export function costLines(b: Record<string, unknown>): string[] {
+  const cost = obj(b.cost);
+  const lines: string[] = [];
+  const warm = num(cost.warm);
+  const cold = num(cost.cold);
+  if (cost.basis === "warm" && warm !== undefined) {
+    lines.push(`- Warm ${money(warm)} per call (the stable prefix read from the cache), cold ${money(cold)} (the first call)`);
+  } else if (cost.basis === "cold") {
+    lines.push("- Nothing cached: every call costs the same");
+  }
+  const caching = str(cost.caching);
+  if (caching) lines.push(`- Caching: ${caching}`);
+  const outputSource = str(cost.outputSource);
+  if (outputSource) lines.push(`- Output: ${tokens(num(cost.outputTokens) ?? 0)} (${outputSource})`);
+  const reasoning = b.reasoning === null ? undefined : obj(b.reasoning);
+  if (reasoning && str(reasoning.kind)) {
+    const n = num(reasoning.tokens) ?? 0;
+    const p95 = num(reasoning.p95);
+    lines.push(
+      n > 0
+        ? `- Reasoning: ${tokens(n)} at ${str(reasoning.effort) ?? "?"} effort, ${str(reasoning.kind)} (${str(reasoning.source) ?? "no source"})` +
+            (p95 !== undefined ? `, p95 ${tokens(p95)}` : "")
+        : `- Reasoning: none (${str(reasoning.kind)}: ${str(reasoning.source) ?? "off"})`,
+    );
+  }
+  const per1000 = num(cost.per1000);
+  if (per1000 !== undefined) {
+    lines.push(`- Per 1,000 calls: ${money(per1000)} (${cost.basis === "warm" ? "one cold call, then warm" : "every call alike"})`);
+  }
+  const month = num(cost.perMonth);
+  const calls = num(cost.callsPerDay);
+  if (month !== undefined && calls !== undefined) {
+    const source = str(cost.callsPerDaySource);
+    lines.push(`- Per month: ${money(month)} at ${calls.toLocaleString("en-US")} calls a day${source ? ` (${source})` : ""}`);
+  }
+  const rough = str(cost.rough);
+  if (rough) lines.push(`- ${rough}`);
+  return lines;
 }
 
 /** The information message for Count Tokens in Selection, from a `promptwise.countTokens` result. */

@@ -53,6 +53,35 @@ describe("status bar", () => {
     assert.equal(view.level, "ok");
   });
 
+  it("shows warm before cold, per month and where the reasoning figure comes from", () => {
+    const cached = {
+      ...overBudget,
+      budget: null,
+      findings: { errors: 0, warnings: 0, codes: [] },
+      cost: {
+        ...overBudget.cost,
+        perCall: 0.0096,
+        basis: "warm",
+        warm: 0.0096,
+        cold: 0.013,
+        per1000: 9.6,
+        perMonth: 288.2,
+        callsPerDay: 1000,
+        callsPerDaySource: "frontmatter promptwise.calls_per_day",
+        rough: "`~`: the 10,000 reasoning tokens are assumed (promptwise's default for high effort)",
+      },
+      reasoning: { effort: "high", tokens: 10000, kind: "assumed", source: "promptwise's default for high effort", p95: null },
+    };
+    const view = statusView(cached, 0.8)!;
+    assert.equal(view.text, "$(symbol-numeric) 2,784 tokens · ~$0.0096/call warm");
+    assert.match(view.tooltip, /Warm \$0\.0096 per call \(the stable prefix read from the cache\), cold \$0\.013 \(the first call\)/);
+    assert.match(view.tooltip, /Reasoning: 10,000 tokens at high effort, assumed \(promptwise's default for high effort\)/);
+    assert.match(view.tooltip, /Per 1,000 calls: \$9\.60 \(one cold call, then warm\)/);
+    assert.match(view.tooltip, /Per month: \$288\.20 at 1,000 calls a day \(frontmatter promptwise\.calls_per_day\)/);
+    const measured = { ...cached, reasoning: { effort: "high", tokens: 4200, kind: "measured", source: "median over 12 eval calls", p95: 9100 } };
+    assert.match(statusView(measured, 0.8)!.tooltip, /4,200 tokens at high effort, measured \(median over 12 eval calls\), p95 9,100 tokens/);
+  });
+
   it("marks estimates with ~ and survives missing fields", () => {
     const view = statusView({ totals: { promptTokens: 656 }, exact: false }, 0.8)!;
     assert.equal(view.text, "$(symbol-numeric) ~656 tokens · n/a/call");

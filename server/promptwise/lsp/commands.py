@@ -156,17 +156,11 @@ def breakdown(snap) -> dict[str, Any]:
             "replyPriming": a.reply_priming,
             "expectedOutputTokens": a.expected_output_tokens,
         },
-        "cost": {
-            "input": a.input_cost,
-            "output": card.cost(0, a.expected_output_tokens) if card else None,
-            "perCall": a.cost_per_call,
-            "inputPerMillion": card.input_per_million if card else None,
-            "outputPerMillion": card.output_per_million if card else None,
-            "source": card.source if card else None,
-        },
+        "cost": _cost(a),
+        "reasoning": _reasoning(a),
         "context": {
             "window": a.context_window,
-            "needed": total + a.expected_output_tokens,
+            "needed": a.context_needed,  # input + output reserved + reasoning expected
             "share": a.context_share,
         },
         "budget": {"tokens": a.budget, "share": a.budget_share, "source": a.budget_source} if a.budget else None,
@@ -184,3 +178,39 @@ def breakdown(snap) -> dict[str, Any]:
             "sha256": hashlib.sha256(snap.text.encode("utf-8", "surrogatepass")).hexdigest(),
         },
     }
+
+
+def _cost(a) -> dict[str, Any]:
+    """Per call (warm when the provider caches the stable prefix), cold and warm, per 1,000 calls and per month."""
+    card, est = a.card, a.estimate
+    per_call = est.per_call if est else None
+    return {
+        "input": a.input_cost,
+        "output": a.output_cost,
+        "perCall": a.cost_per_call,
+        "basis": ("warm" if est.cached else "cold") if est else None,
+        "cold": est.cold.total if est and est.cold else None,
+        "warm": est.warm.total if est and est.warm else None,
+        "per1000": est.per_1000 if est else None,
+        "perMonth": est.per_month if est else None,
+        "callsPerDay": est.calls_per_day if est else None,
+        "callsPerDaySource": est.volume_source if est else None,
+        "outputTokens": est.output_tokens if est else a.expected_output_tokens,
+        "outputSource": est.output_source if est else None,
+        "caching": est.caching if est else None,
+        "cachedTokens": est.cached_tokens if est else 0,
+        "serviceTier": per_call.service_tier if per_call else None,
+        "longContextAbove": per_call.long_context if per_call else None,
+        "rough": labels.rough_note(a),
+        "parts": per_call.to_json()["parts"] if per_call else [],
+        "inputPerMillion": card.input_per_million if card else None,
+        "outputPerMillion": card.output_per_million if card else None,
+        "source": card.source if card else None,
+    }
+
+
+def _reasoning(a) -> dict[str, Any] | None:
+    r = a.reasoning
+    if r.effort is None:
+        return None
+    return {"effort": r.effort, "tokens": r.tokens, "kind": r.kind, "source": r.source, "effortSource": r.effort_source, "p95": r.p95}

@@ -85,11 +85,17 @@ def model_card(a: Analysis, config: LoadedConfig) -> str:
             f"Add it under `[models.\"{a.model}\"]` in promptwise.toml with its prices and context window."
         )
     out = [f"**{card.name}** · {card.provider or 'unknown provider'} · {card.mode}", ""]
-    out += ["| per million tokens | price |", "|---|---:|"]
-    out.append(f"| input | {labels.per_million(card.input_per_million)} |")
-    out.append(f"| output | {labels.per_million(card.output_per_million)} |")
-    if card.cache_read_cost_per_token is not None:
-        out.append(f"| cached input | {labels.per_million(card.cache_read_cost_per_token * 1e6)} |")
+    out += ["| per million tokens | price | price map field |", "|---|---:|---|"]
+    # Config overrides keep their list prices on the card itself, not among the map's fields.
+    on_card = {
+        "input_cost_per_token": card.input_cost_per_token,
+        "output_cost_per_token": card.output_cost_per_token,
+        "cache_read_input_token_cost": card.cache_read_cost_per_token,
+    }
+    for name, field in _LIST_PRICES:
+        value = card.prices.get(field, on_card.get(field))
+        if value is not None or name in ("input", "output"):
+            out.append(f"| {name} | {labels.unit_per_million(value)} | `{field}` |")
     out.append("")
     facts = []
     if card.context_window:
@@ -99,18 +105,32 @@ def model_card(a: Analysis, config: LoadedConfig) -> str:
     if facts:
         out.append(("; ".join(facts)).capitalize())
     out.append(f"\nCapabilities: {', '.join(sorted(card.supports)) or 'none listed'}")
+    deprecation = labels.deprecation_line(card)
+    if deprecation:
+        out.append(f"\n{deprecation}")
     out.append(f"\nTokenizer: {labels.accuracy(a)}")
-    if card.priced:
-        out.append(
-            f"\nThis file: {a.prompt_tokens:,} input + {a.expected_output_tokens:,} output tokens = "
-            f"**{labels.money(a.cost_per_call)} per call**"
-        )
+    section = labels.cost_section(a)
+    if a.estimate is not None and a.estimate.per_call is not None:
+        reasoning = f" + {a.reasoning.tokens:,} reasoning" if a.reasoning.tokens else ""
+        section[0] = f"This file: {a.prompt_tokens:,} input + {a.estimate.output_tokens:,} output tokens{reasoning} = {section[0]}"
+    out += ["", *section]
+    context = labels.context_line(a)
+    if context:
+        out.append(f"\n{context}")
     if a.on_use_tokens:
         out.append(f"\n{_on_use_line(a)}")
-    if card.deprecation_date:
-        out.append(f"\nDeprecated on {card.deprecation_date}")
     out.append(f"\n*Price from {card.source}*")
     return "\n".join(out)
+
+
+# The list prices a model card shows, as the price map names them.
+_LIST_PRICES = (
+    ("input", "input_cost_per_token"),
+    ("cached input", "cache_read_input_token_cost"),
+    ("cache write", "cache_creation_input_token_cost"),
+    ("output", "output_cost_per_token"),
+    ("reasoning", "output_cost_per_reasoning_token"),
+)
 
 
 def model_comparison(snap: Snapshot) -> str:
@@ -173,6 +193,7 @@ def message_card(count: MessageCount, a: Analysis, config: LoadedConfig) -> str:
     if costs:
         out.append("")
         out.append(("Input cost of this message each time it is used: " if message.on_use else "Input cost of this message per call: ") + " · ".join(costs))
+        out.append("\nAt each model's uncached list input price (`input_cost_per_token`); `≈`: counted with another tokenizer")
     if a.on_use_tokens:
         out.append(f"\n{_on_use_line(a)}")
     if not a.exact:
@@ -193,7 +214,7 @@ def include_card(ic: IncludeCount, a: Analysis) -> str:
         out.append(f"\nfrom `{inc.path}`")
     cost = a.cost_of(ic.tokens)
     if cost is not None:
-        out.append(f"\n{labels.money(cost)} of input per call on `{labels.model_name(a)}`")
+        out.append(f"\n{labels.money(cost)} of input per call on `{labels.model_name(a)}` {labels.input_price_words(a)}")
     return "\n".join(out)
 
 

@@ -33,6 +33,9 @@ async def inlay_hints(ls: PromptwiseServer, params: types.InlayHintParams) -> li
     first = offset_of(lines, params.range.start)
     last = offset_of(lines, params.range.end)
     hints = hints_between(snap.analysis, lines, first, last)
+    for hint in evals:  # the hint length is a limit for every label promptwise emits
+        if isinstance(hint.label, str):
+            hint.label = labels.clip(hint.label)
     if evals:
         hints = sorted(hints + evals, key=lambda h: (h.position.line, h.position.character))
     return hints
@@ -62,7 +65,7 @@ def hints_between(analysis: Analysis, lines: LineIndex, first: int, last: int) -
     return [
         types.InlayHint(
             position=position(lines, offset),
-            label=label,
+            label=labels.clip(label),
             padding_left=True,
             tooltip=types.MarkupContent(kind=types.MarkupKind.Markdown, value=tooltip),
         )
@@ -92,30 +95,30 @@ def _message_anchor(count: MessageCount, lines: LineIndex) -> int:
 
 
 def _total_label(a: Analysis) -> str:
-    parts = [labels.tokens(a.prompt_tokens, a.exact)]
-    if a.document.model is None:
-        parts[0] += f" on {labels.model_name(a)}"
-    if a.on_use_tokens:
-        # A skill's or rule's body: not per call, but what using it adds.
-        parts.append(f"+{'' if a.exact else '~'}{a.on_use_tokens:,} on use")
-    cost = a.cost_per_call
-    parts.append(f"{labels.money(cost)}/call" if cost is not None else "no price")
-    if a.context_window:
-        parts.append(f"{labels.share(a.context_share)} of {labels.compact(a.context_window)} context")
-    return " · ".join(parts)
+    """`3,155 tokens · $0.00047/call warm`: the rest is in the tooltip, so the hint fits VS Code's length.
+
+    A skill's or rule's on-use tokens, then the default model's name, are kept while they fit."""
+    count = labels.tokens(a.prompt_tokens, a.exact)
+    cost = labels.cost_hint(a)
+    named = f" on {labels.model_name(a)}" if a.document.model is None else ""
+    # A skill's or rule's body: not per call, but what using it adds.
+    on_use = f" · +{'' if a.exact else '~'}{a.on_use_tokens:,} on use" if a.on_use_tokens else ""
+    return labels.fit(
+        f"{count}{named}{on_use} · {cost}", f"{count}{on_use} · {cost}", f"{count}{named} · {cost}", f"{count} · {cost}"
+    )
 
 
 def _message_label(count: MessageCount, a: Analysis) -> str:
     text = labels.tokens(count.tokens, a.exact)
     if count.message.on_use:
-        return text + " · on use"  # outside the per-call total, so a share of it would mislead
+        return labels.clip(text + " · on use")  # outside the per-call total, so a share of it would mislead
     if a.prompt_tokens:
         text += f" · {labels.share(count.tokens / a.prompt_tokens)}"
-    return text
+    return labels.clip(text)
 
 
 def _include_label(n: int, exact: bool) -> str:
-    return f"+{'' if exact else '~'}{n:,} token{'' if n == 1 else 's'}"
+    return labels.clip(f"+{'' if exact else '~'}{n:,} token{'' if n == 1 else 's'}")
 
 
 def _total_tooltip(a: Analysis) -> str:
@@ -132,21 +135,18 @@ def _total_tooltip(a: Analysis) -> str:
     out = [
         f"**{a.prompt_tokens:,} input tokens per call** on `{labels.model_name(a)}`, {labels.accuracy(a)}",
         "",
-        "| part | tokens |",
+        "| sent on every call | tokens |",
         "|---|---:|",
         *rows,
         "",
+        *labels.cost_section(a),
     ]
-    if a.card is not None and a.card.priced:
-        out.append(
-            f"Input {labels.money(a.input_cost)} + {a.expected_output_tokens:,} output tokens "
-            f"{labels.money(a.card.cost(0, a.expected_output_tokens))} = **{labels.money(a.cost_per_call)} per call**"
-        )
-    else:
-        out.append(f"No price for `{a.model}`: add it under `[models]` in promptwise.toml.")
-    if a.context_window:
-        needed = a.prompt_tokens + a.expected_output_tokens
-        out.append(f"\nContext: {needed:,} of {a.context_window:,} tokens ({labels.share(a.context_share)}), output included")
+    deprecation = labels.deprecation_line(a.card)
+    if deprecation:
+        out.append(f"\n{deprecation}")
+    context = labels.context_line(a)
+    if context:
+        out.append(f"\n{context}")
     if a.on_use_tokens:
         out.append(f"\nOn use: {a.on_use_tokens:,} tokens more when the agent uses it, not in the per-call count")
     if a.budget:
@@ -172,7 +172,7 @@ def _message_tooltip(count: MessageCount, a: Analysis) -> str:
     out.append(f"- message framing: {count.framing_tokens:,}")
     cost = a.cost_of(count.tokens)
     if cost is not None:
-        out.append(f"\n{labels.money(cost)} of input per call on `{labels.model_name(a)}`")
+        out.append(f"\n{labels.money(cost)} of input per call on `{labels.model_name(a)}` {labels.input_price_words(a)}")
     if not a.exact:
         out.append(f"\n{labels.estimate_note(a)}")
     return "\n".join(out)
