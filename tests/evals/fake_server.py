@@ -6,6 +6,13 @@ HTTP calls. Replies are programmed with rules matched against the request's mess
 text: a fixed or computed reply, a status (401, 429 with Retry-After, 500), a delay
 (latency or a timeout), malformed JSON, usage numbers, or an embedding vector.
 
+Usage comes back as the OpenAI API reports it: `prompt_tokens_details.cached_tokens` and
+`completion_tokens_details.reasoning_tokens` on every reply (0 unless a rule sets `cached_tokens` /
+`reasoning_tokens`; reasoning is counted inside `completion_tokens`, as OpenAI bills it). A rule with
+`usage_style="anthropic"` answers as litellm reports an Anthropic call instead: top-level
+`cache_read_input_tokens` and `cache_creation_input_tokens` (`cache_write_tokens`), both included in
+`prompt_tokens`.
+
 In tests, use it from a fixture (see tests/evals/conftest.py):
 
     server = FakeLLMServer().start()
@@ -48,6 +55,10 @@ class Rule:
     malformed: bool = False  # answer 200 with a body that is not JSON
     error_body: Any = None
     usage: dict[str, int] | None = None
+    cached_tokens: int | None = None  # of the prompt tokens, served from the prompt cache
+    cache_write_tokens: int | None = None  # of the prompt tokens, written to it (anthropic style only)
+    reasoning_tokens: int | None = None  # hidden reasoning, added to completion_tokens
+    usage_style: str = "openai"  # or "anthropic": the fields litellm keeps from an Anthropic reply
     tool_calls: list[dict[str, Any]] | None = None
     embedding: list[float] | None = None
     times: int | None = None  # apply to this many requests, then fall through to later rules
@@ -109,6 +120,31 @@ def text_embedding(text: str, dims: int = 64) -> list[float]:
         vector[digest[0] % dims] += 1.0 if digest[1] % 2 else -1.0
     norm = math.sqrt(sum(v * v for v in vector)) or 1.0
     return [v / norm for v in vector]
+
+
+def usage_of(rule: Rule | None, prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+    """The reply's `usage`, with the details real providers return (through litellm)."""
+    cached = (rule.cached_tokens if rule is not None else None) or 0
+    written = (rule.cache_write_tokens if rule is not None else None) or 0
+    reasoning = (rule.reasoning_tokens if rule is not None else None) or 0
+    usage: dict[str, Any] = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
+    if rule is not None and rule.usage:
+        usage.update(rule.usage)
+    usage["completion_tokens"] += reasoning  # the visible output's tokens, then the reasoning's
+    if rule is not None and rule.usage_style == "anthropic":
+        usage["prompt_tokens"] += cached + written  # Anthropic's input_tokens leave them out; litellm adds them back
+        usage["cache_read_input_tokens"] = cached
+        usage["cache_creation_input_tokens"] = written
+    else:
+        usage["prompt_tokens_details"] = {"cached_tokens": cached, "audio_tokens": 0}
+    usage["completion_tokens_details"] = {
+        "reasoning_tokens": reasoning,
+        "audio_tokens": 0,
+        "accepted_prediction_tokens": 0,
+        "rejected_prediction_tokens": 0,
+    }
+    usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+    return usage
 
 
 class FakeLLMServer:
@@ -274,10 +310,7 @@ class FakeLLMServer:
             content = "echo: " + last_user_text(body)
         prompt_tokens = sum(word_count(str(m.get("content", ""))) + 4 for m in body.get("messages") or []) + 3
         completion_tokens = word_count(content or "") + 1
-        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens}
-        if rule is not None and rule.usage:
-            usage.update(rule.usage)
-        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        usage = usage_of(rule, prompt_tokens, completion_tokens)
         message: dict[str, Any] = {"role": "assistant", "content": content}
         finish = "stop"
         if rule is not None and rule.tool_calls:

@@ -10,7 +10,7 @@ from fake_server import last_user_text
 
 from promptwise.analysis import analyze_file
 from promptwise.config import load_config
-from promptwise.fixes.models import suggest_models
+from promptwise.routing import suggest_models
 
 SUITE = """
 models: [fake-gpt]
@@ -40,7 +40,9 @@ def test_all_pass_exits_0_with_a_summary_and_a_run_folder(project, cli):
     result = cli("eval", cwd=project.root)
     assert result.code == 0, result.err
     lines = result.out.splitlines()
-    assert lines[0].split() == ["model", "passed", "failed", "errored", "prompt", "tokens", "completion", "tokens", "cost", "mean", "latency"]
+    assert lines[0].split() == [
+        "model", "passed", "failed", "errored", "prompt", "tokens", "cached", "completion", "tokens", "reasoning", "cost", "mean", "latency",
+    ]  # fmt: skip
     assert lines[2].split()[:4] == ["fake-gpt", "2", "0", "0"]
     assert "ran 2 case runs in" in result.out and "2 passed, 0 failed, 0 errored; 0 from cache" in result.out
     runs = list((project.root / ".promptwise" / "runs").glob("*/results.json"))

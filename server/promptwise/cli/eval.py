@@ -51,6 +51,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="send every call to this OpenAI-compatible gateway (e.g. a LiteLLM Proxy); a repository's config cannot set this",
     )
     p.add_argument("--api-key-env", metavar="VAR", help="the environment variable whose value is sent as the key")
+    p.add_argument(
+        "--service-tier",
+        choices=("standard", "batch", "flex", "priority"),
+        help="price the run's calls at this tier's prices (e.g. batch, to estimate a batch job); the calls themselves "
+        "still go out normally (default: the prompt's promptwise.service_tier, else the config's service_tier, else standard)",
+    )
     failures.add_debug_arguments(p)
     p.set_defaults(run=run)
 
@@ -162,6 +168,7 @@ def _run_command(args: argparse.Namespace, say: _Printer) -> int:
         use_cache=not args.no_cache,
         timeout=args.timeout,
         routing=routing,
+        service_tier=getattr(args, "service_tier", None),
     )
     prepared = [prepare(s, options) for s in loaded]
     say = _Printer(Secrets(key_envs(prepared, options)))
@@ -259,7 +266,10 @@ def _print_summary(result: RunResult, saved: Path, json_to_stdout: bool, say: _P
         for problem in suite.problems:
             say(f"{suite.path}: could not run: {problem}", file=out)
     if result.models:
-        say(output.table(reports.SUMMARY_HEADERS, reports.summary_rows(result), right=range(1, 8)), file=out)
+        say(output.table(reports.SUMMARY_HEADERS, reports.summary_rows(result), right=range(1, len(reports.SUMMARY_HEADERS))), file=out)
+        tiers = sorted({s.service_tier for s in result.suites if s.service_tier != "standard"})
+        if tiers:
+            say(f"costs at the {' and '.join(tiers)} tier's prices (the calls went out as usual)", file=out)
     bad = [r for r in result.results if r.status != "passed"]
     for r in bad[:SHOWN_FAILURES]:
         where = f"{r.location.path}:{r.location.line + 1}" if r.location else r.suite

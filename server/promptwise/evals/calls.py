@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..pricing import CallCost
+from .billing import CallTokens, price_call, tokens_of
 from .routing import Target, resolve_target
 from .secrets import Secrets
 
@@ -89,6 +91,14 @@ class Completion:
     attempts: int = 1
     finish_reason: str | None = None
     cached: bool = False
+    cached_tokens: int | None = None  # of the prompt tokens, read from the provider's prompt cache
+    cache_write_tokens: int | None = None  # of the prompt tokens, written to it
+    reasoning_tokens: int | None = None  # of the completion tokens, hidden reasoning
+    priced: CallCost | None = None  # the cost model's parts behind `cost` (not kept in the response cache)
+
+    @property
+    def tokens(self) -> CallTokens:
+        return CallTokens(self.prompt_tokens, self.completion_tokens, self.cached_tokens, self.cache_write_tokens, self.reasoning_tokens)
 
     def to_cache(self) -> dict[str, Any]:
         return {
@@ -96,6 +106,9 @@ class Completion:
             "tool_calls": self.tool_calls,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
+            "cached_tokens": self.cached_tokens,
+            "cache_write_tokens": self.cache_write_tokens,
+            "reasoning_tokens": self.reasoning_tokens,
             "cost": self.cost,
             "latency_ms": self.latency_ms,
             "finish_reason": self.finish_reason,
@@ -108,6 +121,10 @@ class Completion:
             tool_calls=entry.get("tool_calls"),
             prompt_tokens=entry.get("prompt_tokens"),
             completion_tokens=entry.get("completion_tokens"),
+            # Entries written before these were recorded have none: the call is then priced without them.
+            cached_tokens=entry.get("cached_tokens"),
+            cache_write_tokens=entry.get("cache_write_tokens"),
+            reasoning_tokens=entry.get("reasoning_tokens"),
             cost=entry.get("cost"),
             latency_ms=float(entry.get("latency_ms") or 0.0),
             attempts=0,
@@ -139,7 +156,15 @@ class ModelClient:
     calls: int = 0
     retried: int = 0
 
-    async def complete(self, target: Target, messages: list[dict[str, Any]], params: dict[str, Any], timeout: float | None = None) -> Completion:
+    async def complete(
+        self,
+        target: Target,
+        messages: list[dict[str, Any]],
+        params: dict[str, Any],
+        timeout: float | None = None,
+        service_tier: str = "standard",
+    ) -> Completion:
+        """One chat call; its cost is priced at `service_tier`'s prices (the call itself goes out as usual)."""
         problem = target.missing_key()
         if problem:
             raise ProviderError(problem)
@@ -160,7 +185,7 @@ class ModelClient:
         if key:
             kwargs["api_key"] = key
         response, latency, attempts = await self._with_retries(litellm.acompletion, kwargs, timeout)
-        return self._completion(litellm, target, response, latency, attempts)
+        return self._completion(litellm, target, response, latency, attempts, service_tier)
 
     async def embed(self, target: Target, texts: list[str], timeout: float | None = None) -> Embedding:
         problem = target.missing_key()
@@ -219,7 +244,7 @@ class ModelClient:
             text += f" (gave up after {attempts} attempts)"
         return self.secrets.scrub(text) or text
 
-    def _completion(self, litellm: Any, target: Target, response: Any, latency: float, attempts: int) -> Completion:
+    def _completion(self, litellm: Any, target: Target, response: Any, latency: float, attempts: int, service_tier: str = "standard") -> Completion:
         choice = response.choices[0]
         message = choice.message
         text = message.content or ""
@@ -232,13 +257,10 @@ class ModelClient:
                     for tc in raw_calls
                 ]
             )
-        usage = getattr(response, "usage", None)
-        prompt_tokens = getattr(usage, "prompt_tokens", None) if usage is not None else None
-        completion_tokens = getattr(usage, "completion_tokens", None) if usage is not None else None
-        cost = None
-        if target.card is not None and target.card.priced and prompt_tokens is not None:
-            cost = target.card.cost(prompt_tokens, completion_tokens or 0)
-        else:
+        tokens = tokens_of(getattr(response, "usage", None))
+        priced = price_call(target.card, tokens, service_tier)
+        cost = priced.total if priced is not None else None
+        if priced is None:
             try:
                 cost = float(litellm.completion_cost(completion_response=response))
             except Exception:  # litellm raises for models it cannot price
@@ -246,12 +268,16 @@ class ModelClient:
         return Completion(
             text=self.secrets.scrub(text) or "",
             tool_calls=tool_calls,
-            prompt_tokens=prompt_tokens,
-            completion_tokens=completion_tokens,
+            prompt_tokens=tokens.prompt_tokens,
+            completion_tokens=tokens.completion_tokens,
             cost=cost,
             latency_ms=latency,
             attempts=attempts,
             finish_reason=getattr(choice, "finish_reason", None),
+            cached_tokens=tokens.cached_tokens,
+            cache_write_tokens=tokens.cache_write_tokens,
+            reasoning_tokens=tokens.reasoning_tokens,
+            priced=priced,
         )
 
 

@@ -34,7 +34,7 @@ class _Grader:
         entry = cache.get(key) if cache else None
         if entry is None:
             try:
-                reply = await self.runner.client.complete(target, messages, params, self.prepared.timeout)
+                reply = await self.runner.client.complete(target, messages, params, self.prepared.timeout, self.prepared.service_tier)
             except ProviderError as exc:
                 raise GradingError(f"judge {model}: {exc.message}") from None
             self.cost += reply.cost or 0.0

@@ -53,6 +53,9 @@ def save_run(result: RunResult, root: Path) -> Path:
     result.run_dir = str(folder)
     target = folder / "results.json"
     write_file(target, json_chunks(result))
+    from .usage import write_usage
+
+    write_usage(result, folder)  # after results.json: the editor's measured figures point at a complete run
     return target
 
 
@@ -139,7 +142,9 @@ def summary_rows(result: RunResult) -> list[list[str]]:
                 str(m.failed),
                 str(m.errored),
                 f"{m.prompt_tokens:,}",
+                f"{m.cached_tokens:,}",
                 f"{m.completion_tokens:,}",
+                f"{m.reasoning_tokens:,}",
                 money(m.cost),
                 "n/a" if m.mean_latency_ms is None else f"{m.mean_latency_ms:,.0f} ms",
             ]
@@ -147,7 +152,34 @@ def summary_rows(result: RunResult) -> list[list[str]]:
     return rows
 
 
-SUMMARY_HEADERS = ["model", "passed", "failed", "errored", "prompt tokens", "completion tokens", "cost", "mean latency"]
+# "cached" is part of the prompt tokens and "reasoning" part of the completion tokens, as providers bill them;
+# the cost prices each part at its own rate (cached input, visible output, reasoning).
+SUMMARY_HEADERS = [
+    "model", "passed", "failed", "errored", "prompt tokens", "cached", "completion tokens", "reasoning", "cost", "mean latency",
+]  # fmt: skip
+
+
+def pricing_note(result: RunResult) -> str:
+    """How the costs were computed, in one sentence."""
+    tiers = sorted({s.service_tier for s in result.suites if s.service_tier != "standard"})
+    tier = f" at the {' and '.join(tiers)} tier's prices (the calls themselves went out as usual)" if tiers else ""
+    return (
+        f"Costs are priced from each call's reported usage{tier}: uncached input, cached input at the cache read price, "
+        "cache writes at the write price, visible output, and reasoning at the reasoning price where the map lists one, else as output."
+    )
+
+
+def call_usage(r: CaseResult) -> str:
+    """One call's tokens and cost: `1,200 prompt tokens (1,024 cached), 300 completion (250 reasoning), $0.0012`."""
+    prompt = f"{r.prompt_tokens or 0:,} prompt tokens"
+    if r.cached_tokens:
+        prompt += f" ({r.cached_tokens:,} cached)"
+    if r.cache_write_tokens:
+        prompt += f" ({r.cache_write_tokens:,} written to the cache)"
+    completion = f"{r.completion_tokens or 0:,} completion"
+    if r.reasoning_tokens:
+        completion += f" ({r.reasoning_tokens:,} reasoning)"
+    return f"{prompt}, {completion}, {money(r.cost)}"
 
 
 def markdown(result: RunResult) -> str:
@@ -163,6 +195,16 @@ def markdown(result: RunResult) -> str:
     lines.append("|" + "|".join(["---"] + ["---:"] * (len(SUMMARY_HEADERS) - 1)) + "|")
     for row in summary_rows(result):
         lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
+    lines.append("")
+    lines.append(pricing_note(result))
+    if result.usage:
+        lines += ["", "## Measured usage", "", "Per prompt, model and reasoning effort, over the calls this run made (cached replies left out).", ""]
+        lines.append("| prompt | model | effort | calls | output (median / p95) | reasoning (median / p95) | cached (median / p95) |")
+        lines.append("|---|---|---|---:|---:|---:|---:|")
+        for g in result.usage:
+            cells = [g.prompt, g.label, g.reasoning_effort or "not set", str(g.calls)]
+            cells += [f"{s.median:,.0f} / {s.p95:,.0f}" for s in (g.output_tokens, g.reasoning_tokens, g.cached_tokens)]
+            lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     lines.append("")
     lines.append("## Suites")
     lines.append("")
@@ -182,6 +224,8 @@ def markdown(result: RunResult) -> str:
             lines.append("")
             if r.error:
                 lines.append(f"- error: {r.error}")
+            if r.prompt_tokens is not None:
+                lines.append(f"- {call_usage(r)}")
             for a in r.assertions:
                 mark = "pass" if a.passed else "FAIL"
                 lines.append(f"- {mark} `{a.type}`: {a.reason}")
@@ -231,7 +275,7 @@ def html_report(result: RunResult) -> str:
     ]
     for row in summary_rows(result):
         parts.append("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>")
-    parts.append("</table><h2>Cases</h2><table><tr><th>case</th><th>model</th><th>status</th><th>why</th></tr>")
+    parts.append(f"</table><p>{e(pricing_note(result))}</p><h2>Cases</h2><table><tr><th>case</th><th>model</th><th>status</th><th>why</th></tr>")
     for r in result.results:
         why = r.error or "; ".join(f"{a.type}: {a.reason}" for a in (r.failures or r.assertions))
         parts.append(

@@ -16,6 +16,17 @@ class AssertionResult(BaseModel):
     score: Optional[float] = Field(None, description="A number behind the verdict (similarity, latency, cost...).")
 
 
+class CostPartResult(BaseModel):
+    """One part of a call's cost: its tokens, the unit price and the price-map field that price came from."""
+
+    part: str = Field(description="input, cache_read, cache_write, cache_write_1h, output or reasoning.")
+    tokens: int
+    unit_price: float = Field(description="USD per token.")
+    cost: float = Field(description="USD: tokens x unit price.")
+    price_field: str = Field(description="The price-map field, e.g. cache_read_input_token_cost or input_cost_per_token_batches.")
+    note: Optional[str] = Field(None, description="Why the price is not the one asked for (a tier the map does not price).")
+
+
 class Location(BaseModel):
     path: str
     line: int = Field(description="Zero-based line of the case in its suite or cases file.")
@@ -33,9 +44,16 @@ class CaseResult(BaseModel):
     tool_calls: Optional[list[dict]] = None
     error: Optional[str] = None
     assertions: list[AssertionResult] = Field(default_factory=list)
-    prompt_tokens: Optional[int] = None
-    completion_tokens: Optional[int] = None
+    prompt_tokens: Optional[int] = Field(None, description="Every input token, cached and written ones included.")
+    cached_tokens: Optional[int] = Field(None, description="Of the prompt tokens, read from the provider's prompt cache.")
+    cache_write_tokens: Optional[int] = Field(None, description="Of the prompt tokens, written to the prompt cache (providers that charge for it).")
+    completion_tokens: Optional[int] = Field(None, description="Every output token, reasoning included, as providers bill it.")
+    reasoning_tokens: Optional[int] = Field(None, description="Of the completion tokens, hidden reasoning.")
+    reasoning_effort: Optional[str] = Field(None, description="The reasoning effort the call was made with (null when not set).")
     cost: Optional[float] = Field(None, description="USD for the model call, from real usage (null when unpriced).")
+    cost_parts: Optional[list[CostPartResult]] = Field(
+        None, description="The cost as the provider bills it: uncached input, cached input, cache write, visible output, reasoning."
+    )
     grading_cost: Optional[float] = Field(None, description="USD for judge and embedding calls.")
     latency_ms: Optional[float] = None
     cached: bool = Field(False, description="The response came from the cache: this run did not pay for it.")
@@ -59,7 +77,10 @@ class ModelSummary(BaseModel):
     failed: int = 0
     errored: int = 0
     prompt_tokens: int = 0
+    cached_tokens: int = Field(0, description="Of the prompt tokens, read from the provider's prompt cache.")
+    cache_write_tokens: int = Field(0, description="Of the prompt tokens, written to the prompt cache.")
     completion_tokens: int = 0
+    reasoning_tokens: int = Field(0, description="Of the completion tokens, hidden reasoning.")
     cost: Optional[float] = Field(0.0, description="USD for all calls, cached ones included (null when unpriced).")
     spent: float = Field(0.0, description="USD this run actually paid (cached responses excluded).")
     cached: int = 0
@@ -76,6 +97,8 @@ class SuiteSummary(BaseModel):
     prompt: Optional[str] = None
     models: list[str] = Field(default_factory=list)
     cases: int = 0
+    prompt_sha256: Optional[str] = Field(None, description="sha256 of the prompt file's text the calls were made with (newlines as \\n).")
+    service_tier: str = Field("standard", description="The service tier whose prices the calls' costs use (the calls go out as usual).")
     problems: list[str] = Field(default_factory=list, description="Errors that kept the suite, or part of it, from running.")
     warnings: list[str] = Field(default_factory=list, description="Settings that were ignored, and why (e.g. routing a repository may not set).")
 
@@ -113,6 +136,27 @@ class CheapestResult(BaseModel):
     note: str = ""
 
 
+class UsageStat(BaseModel):
+    median: float
+    p95: float
+
+
+class MeasuredGroup(BaseModel):
+    """Usage measured on one prompt file x model x reasoning effort in a run: calls this run made (cached replies left out)."""
+
+    suite: str
+    prompt: str = Field(description="The prompt file, relative to the config root.")
+    prompt_sha256: str = Field(description="sha256 of the prompt file's text the calls were made with.")
+    model: str = Field(description="The model's canonical catalog name.")
+    label: str = Field(description="The model as the suite names it.")
+    reasoning_effort: Optional[str] = None
+    calls: int
+    prompt_tokens: UsageStat
+    cached_tokens: UsageStat
+    output_tokens: UsageStat = Field(description="Visible output: completion minus reasoning.")
+    reasoning_tokens: UsageStat
+
+
 class RunResult(BaseModel):
     version: str
     started_at: str
@@ -123,6 +167,9 @@ class RunResult(BaseModel):
     results: list[CaseResult] = Field(default_factory=list)
     cheapest: list[CheapestResult] = Field(default_factory=list)
     destinations: list[CallDestination] = Field(default_factory=list, description="Where each model's calls went.")
+    usage: list[MeasuredGroup] = Field(
+        default_factory=list, description="Medians and p95 of the tokens measured per prompt file, model and reasoning effort."
+    )
     spent: float = Field(0.0, description="USD this run paid, grading included.")
     cached: int = 0
     run_dir: Optional[str] = None
@@ -162,7 +209,10 @@ def summarize(results: list[CaseResult]) -> list[ModelSummary]:
         else:
             s.errored += 1
         s.prompt_tokens += r.prompt_tokens or 0
+        s.cached_tokens += r.cached_tokens or 0
+        s.cache_write_tokens += r.cache_write_tokens or 0
         s.completion_tokens += r.completion_tokens or 0
+        s.reasoning_tokens += r.reasoning_tokens or 0
         if r.status != "errored":
             if r.cost is None:
                 s.cost = None

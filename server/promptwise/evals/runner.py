@@ -17,14 +17,17 @@ from .. import __version__
 from ..analysis import analyze, catalog_for
 from ..catalog import Catalog
 from ..config import LoadedConfig, load_config
-from ..formats import Format, PromptDocument, Severity, detect_format, parse_document, read_prompt_file, render_document
+from ..formats import Format, PromptDocument, Severity, detect_format, parse_document, read_prompt_file
 from .assertions import GradingError, Observation, check
+from .billing import price_call
 from .cache import RequestKeys, ResponseCache
 from .grading import _Grader
 from .calls import CallSettings, Completion, ModelClient, ProviderError, Secrets
-from .results import CallDestination, CaseResult, Location, RunResult, SuiteSummary, summarize
+from .rendering import Rendered, prompt_params, reasoning_effort, render_case
+from .results import CallDestination, CaseResult, CostPartResult, Location, RunResult, SuiteSummary, summarize
 from .routing import Routing, Target, call_params, destinations_of, repository_routing, resolve_target
 from .suite import LoadedCase, LoadedSuite, RubricAssertion, SimilarAssertion, load_suite
+from .usage import SuiteCalls, measure, prompt_key, text_sha256
 
 
 @dataclass
@@ -37,6 +40,7 @@ class RunOptions:
     retries: int | None = None
     cache_dir: Path | None = None
     routing: Routing | None = None  # hosts the user chose for this run (flags, editor user settings)
+    service_tier: str | None = None  # price the calls at this tier (default: the prompt's, else the config's)
 
 
 @dataclass
@@ -95,13 +99,6 @@ class CancelToken:
 
 
 @dataclass
-class Rendered:
-    messages: list[dict[str, Any]]
-    warnings: list[str]
-    error: str | None = None
-
-
-@dataclass
 class PreparedSuite:
     loaded: LoadedSuite
     config: LoadedConfig
@@ -117,6 +114,9 @@ class PreparedSuite:
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     routing: Routing | None = None
+    prompt_sha256: str | None = None  # of the prompt text the calls are made with
+    efforts: dict[str, str | None] = field(default_factory=dict)  # model label -> the reasoning effort its calls run at
+    service_tier: str = "standard"  # whose prices their costs use
 
     @property
     def runnable(self) -> bool:
@@ -128,6 +128,8 @@ class PreparedSuite:
             prompt=_display(self.doc.path) if self.doc is not None else None,
             models=[t.label for t in self.targets],
             cases=len(self.loaded.cases),
+            prompt_sha256=self.prompt_sha256,
+            service_tier=self.service_tier,
             problems=self.problems,
             warnings=self.warnings,
         )
@@ -203,6 +205,9 @@ def _prepare(prepared: PreparedSuite, options: RunOptions, models: list[str] | N
     if doc.tools and "tools" not in prepared.params:
         prepared.params["tools"] = doc.tools
     prepared.repeat = options.repeat or suite.repeat
+    prepared.prompt_sha256 = text_sha256(read.text)
+    prepared.efforts = {t.label: reasoning_effort(prepared.params, doc, t.card) for t in prepared.targets}
+    prepared.service_tier = options.service_tier or doc.service_tier or config.settings.service_tier or "standard"
     prepared.timeout = options.timeout or suite.timeout or config.settings.evals.timeout
     prepared.judge_model = suite.judge_model or config.settings.evals.judge_model
     prepared.embedding_model = suite.embedding_model or config.settings.evals.embedding_model
@@ -222,78 +227,6 @@ def _unused_endpoints(doc: PromptDocument) -> list[str]:
         f"{_display(doc.path)}: model.configuration ({', '.join(named)}) is not used by evals: a prompt file cannot choose where "
         "calls go; the model is called at its provider's own endpoint unless your user config or --api-base says otherwise"
     ]
-
-
-# Frontmatter parameter spellings (Prompty parameters/options, Dotprompt config) -> OpenAI chat parameters.
-_PARAMS = {
-    "temperature": "temperature",
-    "top_p": "top_p",
-    "topP": "top_p",
-    "max_tokens": "max_tokens",
-    "max_completion_tokens": "max_completion_tokens",
-    "maxOutputTokens": "max_tokens",
-    "maxTokens": "max_tokens",
-    "seed": "seed",
-    "stop": "stop",
-    "stopSequences": "stop",
-    "frequency_penalty": "frequency_penalty",
-    "frequencyPenalty": "frequency_penalty",
-    "presence_penalty": "presence_penalty",
-    "presencePenalty": "presence_penalty",
-    "response_format": "response_format",
-    "responseFormat": "response_format",
-    "reasoning_effort": "reasoning_effort",
-    "reasoningEffort": "reasoning_effort",
-}
-
-
-def prompt_params(doc: PromptDocument) -> dict[str, Any]:
-    """The call parameters a prompt file sets for itself."""
-    fm = doc.frontmatter
-    sources: list[Any] = []
-    if doc.format is Format.PROMPTY and isinstance(fm.get("model"), dict):
-        sources = [fm["model"].get("parameters"), fm["model"].get("options")]
-    elif doc.format is Format.DOTPROMPT:
-        sources = [fm.get("config")]
-    params: dict[str, Any] = {}
-    for source in sources:
-        if isinstance(source, dict):
-            for key, value in source.items():
-                name = _PARAMS.get(str(key))
-                if name is not None and value is not None:
-                    params[name] = value
-    if doc.format is Format.DOTPROMPT and doc.uses_json_output and "response_format" not in params:
-        params["response_format"] = {"type": "json_object"}
-    return params
-
-
-def render_case(prepared: PreparedSuite, case: LoadedCase, secrets: Secrets) -> Rendered:
-    assert prepared.doc is not None
-    try:
-        doc = render_document(prepared.doc, case.vars)
-    except Exception as exc:  # a template can raise anything while rendering a case's values
-        return Rendered([], [], secrets.scrub(f"the prompt could not be rendered with this case's vars: {exc}"))
-    errors = [f for f in doc.problems if f.severity is Severity.ERROR]
-    if errors:
-        return Rendered([], [], secrets.scrub("the prompt could not be rendered: " + "; ".join(f.message for f in errors)))
-    messages: list[dict[str, Any]] = []
-    for m in doc.messages:
-        if not m.content and not m.name:
-            continue
-        message: dict[str, Any] = {"role": m.role, "content": m.content}
-        if m.name:
-            message["name"] = m.name
-        messages.append(message)
-    warnings = []
-    for finding in doc.problems:
-        # Reported only for names a rendered branch read, so each is a value this case sent empty.
-        if finding.code == "undefined-variable":
-            name = doc.text[finding.span.start : finding.span.end].strip("{}# ")
-            if f"'{name}'" not in " ".join(warnings):
-                warnings.append(f"variable '{name}' has no value in this case: it was sent empty, as the runtime renders it")
-    if not messages:
-        return Rendered([], warnings, "the prompt rendered to no messages")
-    return Rendered(messages, warnings)
 
 
 # ---- the run ----
@@ -431,23 +364,31 @@ class _Run:
             reply = Completion.from_cache(entry)
         else:
             try:
-                reply = await self.client.complete(target, job.rendered.messages, params, prepared.timeout)
+                reply = await self.client.complete(target, job.rendered.messages, params, prepared.timeout, prepared.service_tier)
             except ProviderError as exc:
                 return CaseResult.model_construct(_CASE_FIELDS, **fields, error=exc.message, attempts=exc.attempts)
             if cache:
                 cache.put(key, reply.to_cache())
         output = reply.text if (reply.text or not reply.tool_calls) else json.dumps(reply.tool_calls, ensure_ascii=False)
+        # A cached reply is priced again, at this run's service tier.
+        priced = price_call(target.card, reply.tokens, prepared.service_tier) if reply.cached else reply.priced
+        cost = priced.total if priced is not None else reply.cost
         fields.update(
             output=output,
             tool_calls=reply.tool_calls,
             prompt_tokens=reply.prompt_tokens,
+            cached_tokens=reply.cached_tokens,
+            cache_write_tokens=reply.cache_write_tokens,
             completion_tokens=reply.completion_tokens,
-            cost=reply.cost,
+            reasoning_tokens=reply.reasoning_tokens,
+            reasoning_effort=prepared.efforts.get(target.label),
+            cost=cost,
+            cost_parts=_parts(priced),
             latency_ms=round(reply.latency_ms, 2),
             cached=reply.cached,
             attempts=reply.attempts,
         )
-        seen = Observation(output, target.label, reply.prompt_tokens, reply.completion_tokens, reply.cost, reply.latency_ms, reply.cached, case.vars)
+        seen = Observation(output, target.label, reply.prompt_tokens, reply.completion_tokens, cost, reply.latency_ms, reply.cached, case.vars)
         grader = _Grader(self, prepared) if any(isinstance(a, (RubricAssertion, SimilarAssertion)) for a in case.assertions) else None
         checked = []
         try:
@@ -459,6 +400,32 @@ class _Run:
         status = "passed" if all(a.passed for a in checked) else "failed"
         fields["status"] = status
         return CaseResult.model_construct(_CASE_FIELDS, **fields, assertions=checked, grading_cost=grader.cost if grader else None)
+
+
+def _parts(priced: Any) -> list[CostPartResult] | None:
+    if priced is None:
+        return None
+    fields = set(CostPartResult.model_fields)
+    return [
+        CostPartResult.model_construct(
+            fields, part=p.part, tokens=p.tokens, unit_price=p.unit_price, cost=p.cost, price_field=p.price_field, note=p.note
+        )
+        for p in priced.parts
+    ]
+
+
+def _measured(prepared: list[PreparedSuite], results: list[CaseResult]) -> Any:
+    suites = [
+        SuiteCalls(
+            suite=p.display,
+            prompt=prompt_key(p.config.root, p.doc.path),
+            prompt_sha256=p.prompt_sha256,
+            models={t.label: (t.card.name if t.card is not None else t.label, p.efforts.get(t.label)) for t in p.targets},
+        )
+        for p in prepared
+        if p.runnable and p.doc is not None and p.prompt_sha256
+    ]
+    return measure(suites, results)
 
 
 def _client(options: RunOptions, prepared: list[PreparedSuite]) -> ModelClient:
@@ -562,6 +529,7 @@ async def run_prepared(
         spent=spent,
         cached=sum(1 for r in results if r.cached),
         destinations=destinations(prepared, options),
+        usage=_measured(prepared, results),
     )
     client.secrets.scrub_run(result)
     return result
