@@ -344,7 +344,7 @@ async def test_a_run_updates_lenses_diagnostics_hints_and_writes_the_report(ev: 
     assert [(h.position.line, h.label) for h in hints] == [
         (2, "✓ passed"),
         (7, "✓ passed"),
-        (12, "✗ failed: contains: output does not contai…"),
+        (12, "✗ failed: contains: output does not…"),
     ]
     assert "contains: output does not contain 'billing'" in hints[2].tooltip.value
     assert hints[0].position.character == len("  - name: dented leg")

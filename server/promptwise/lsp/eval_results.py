@@ -42,7 +42,6 @@ FAILED = "eval-failed"
 ERRORED = "eval-errored"
 SUITE_SUFFIXES = (".evals.yaml", ".evals.yml")
 MAX_RESULTS_BYTES = 16 * 1024 * 1024  # a larger results.json is not read on an editor request
-MAX_HINT_REASON = 60
 MAX_DIAGNOSTICS = 500  # per file
 
 
@@ -388,7 +387,11 @@ def _offset(lines: LineIndex, line: int, column: int) -> int:
 
 def _short(text: str | None, limit: int) -> str:
     text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    words = cut.rsplit(" ", 1)[0]  # end on a whole word when that keeps most of the room
+    return (words if len(words) > limit // 2 else cut).rstrip() + "…"
 
 
 def _why(r: "CaseResult") -> str:
@@ -405,9 +408,9 @@ def hint_label(placed: Placed) -> str:
     bad = next(r for r in placed.results if r.status == status)
     models = {r.model for r in placed.results}
     on = f" on {bad.model}" if len(models) > 1 else ""
-    if status == "failed":
-        return f"✗ failed{on}: {_short(_why(bad), MAX_HINT_REASON)}"
-    return f"! errored{on}: {_short(_why(bad), MAX_HINT_REASON)}"
+    head = f"✗ failed{on}: " if status == "failed" else f"! errored{on}: "
+    # The whole reason is in the tooltip; the label keeps to VS Code's hint length.
+    return head + _short(_why(bad), max(12, labels.MAX_HINT - len(head)))
 
 
 def hint_tooltip(placed: Placed) -> str:
