@@ -27,7 +27,7 @@ class PromptwiseSettings(BaseModel):
         None, ge=0, description="Output tokens to reserve and price per call."
     )
     reasoning_effort: Optional[Literal["none", "minimal", "low", "medium", "high", "xhigh"]] = Field(
-        None, description="Reasoning effort to price this file with, when the model's own settings do not say."
+        None, description="Reasoning effort to price this file with; wins over the effort in the model's own settings."
     )
     reasoning_budget: Optional[int] = Field(None, ge=0, description="Thinking budget in tokens to price this file with.")
     service_tier: Optional[Literal["standard", "batch", "flex", "priority"]] = Field(
