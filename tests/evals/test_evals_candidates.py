@@ -10,7 +10,7 @@ from promptwise.analysis import analyze_file, catalog_for
 from promptwise.config import load_config
 from promptwise.evals import RunOptions, find_cheapest, load_suite, run_suite
 from promptwise.evals.calls import resolve_target
-from promptwise.fixes.models import KEY_ENV, suggest_models
+from promptwise.routing import KEY_ENV, suggest_models
 
 # Made-up models, so what is tried does not move when litellm's price map does. Against acme-pro
 # (the current model), cheapest first: rival-tiny is from another provider, acme-nano has no

@@ -8,7 +8,7 @@ import pytest
 
 from promptwise.analysis import Analysis, analyze_file
 from promptwise.config import LoadedConfig, load_config
-from promptwise.fixes.models import KEY_ENV
+from promptwise.routing import KEY_ENV
 
 # A provider of our own, so the candidates do not move when litellm's price map does.
 ACME_MODELS = """

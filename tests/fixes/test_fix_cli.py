@@ -112,7 +112,7 @@ def test_suggest_text_shows_savings_reasons_and_exclusions(cli, make_project, ac
     assert lines[2] == "  needs: tools (function calling)"
     assert lines[3] == "  providers: allowed_providers in promptwise.toml"
     assert lines[5].split() == ["model", "cost/call", "saving", "per", "1,000", "calls", "context", "supports", "evals"]
-    assert [line.split()[0] for line in lines[7:10]] == ["acme-flash", "acme-lite", "acme-chat"]
+    assert [line.split()[0] for line in lines[7:10]] == ["acme-chat", "acme-flash", "acme-lite"]  # full cost: acme-chat spends no reasoning
     assert "ruled out, though cheaper:\n  acme-nano: no tools (function calling)" in result.out
     assert "not considered: " in result.out
 

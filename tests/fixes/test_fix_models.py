@@ -1,4 +1,8 @@
-"""Cheaper-model suggestions: filters, providers, reasons, evidence, and the edit in each format's syntax."""
+"""Cheaper-model suggestions (`promptwise.routing`): filters, providers, reasons, evidence, and the edit in each format's syntax.
+
+The acme models that support reasoning and name no default effort are priced at medium effort, 3,000
+reasoning tokens assumed per call (pricing/reasoning.py); acme-chat does not reason, so it is the cheapest
+call for a prompt that does not ask for reasoning."""
 
 from __future__ import annotations
 
@@ -14,10 +18,12 @@ from promptwise.catalog import Catalog, ModelCard
 from promptwise.config import load_config
 from promptwise.fixes import apply_edits
 from promptwise.fixes.edits import money
-from promptwise.fixes.models import Suggestions, allowed_providers, suggest_models
+from promptwise.routing import Suggestions, allowed_providers, suggest_models
 from promptwise.formats import Format, parse_document
 
-TODAY = date(2026, 11, 25)
+TODAY = date(2026, 12, 1)  # the date tests/conftest.py pins for catalog.today()
+REASONING = 3000  # assumed at medium effort
+FIRST = "acme-chat"  # the cheapest call for TRIAGE: no reasoning tokens
 
 TRIAGE = """---
 name: Support Ticket Triage
@@ -83,17 +89,20 @@ def assert_written_and_priced(path: Path, analysis: Analysis, found: Suggestions
 def test_cheapest_candidates_first_each_with_its_saving(acme):
     path = acme.write("triage.prompty", TRIAGE)
     analysis, found = suggest(acme, "triage.prompty")
-    assert names(found) == ["acme-nano", "acme-flash", "acme-lite"]
+    # Ranked by the full cost: acme-chat spends no reasoning tokens, so it is cheaper than acme-nano.
+    assert names(found) == ["acme-chat", "acme-nano", "acme-flash"]
     tokens = analysis.prompt_tokens
-    nano = found.candidates[0]
-    assert nano.cost_per_call == pytest.approx(tokens * 0.1e-6 + 500 * 0.4e-6)
-    assert found.current_cost == pytest.approx(tokens * 10e-6 + 500 * 40e-6)
-    assert nano.title == (
-        f"Switch to acme-nano (-{round(nano.saving_share * 100)}% per call: "
-        f"{money(found.current_cost)} -> {money(nano.cost_per_call)})"
+    chat, nano = found.candidates[:2]
+    assert chat.cost_per_call == pytest.approx(tokens * 0.4e-6 + 500 * 1.6e-6)
+    assert nano.cost_per_call == pytest.approx(tokens * 0.1e-6 + (500 + REASONING) * 0.4e-6)
+    assert found.current_cost == pytest.approx(tokens * 10e-6 + (500 + REASONING) * 40e-6)
+    assert chat.title == (
+        f"Switch to acme-chat (-{round(chat.saving_share * 100)}% per call: "
+        f"{money(found.current_cost)} -> {money(chat.cost_per_call)})"
     )
     assert found.reason.startswith(f"3 cheaper models from acme fit this prompt ({tokens:,} prompt tokens + 500 reserved")
     assert any("acme: the current provider" == r for r in nano.reasons)
+    assert chat.caveats == [f"does not reason, where acme-pro spends {REASONING:,} reasoning tokens a call (assumed): compare answers in evals"]
     assert_written_and_priced(path, analysis, found)
 
 
@@ -161,10 +170,10 @@ def test_a_prompt_that_fits_no_cheaper_model_gets_no_suggestion_and_a_reason(mak
 
 
 def test_the_cheapest_model_gets_no_suggestion_and_says_so(acme):
-    acme.write("triage.prompty", TRIAGE.replace("model: acme-pro", "model: acme-nano"))
+    acme.write("triage.prompty", TRIAGE.replace("model: acme-pro", "model: acme-chat"))
     _analysis, found = suggest(acme, "triage.prompty")
     assert found.candidates == []
-    assert found.reason.startswith("no cheaper model from acme (allowed_providers in promptwise.toml): acme-nano is already the cheapest")
+    assert found.reason.startswith("no cheaper model from acme (allowed_providers in promptwise.toml): acme-chat is already the cheapest")
 
 
 def test_unknown_current_model_gets_no_suggestion(acme):
@@ -261,7 +270,7 @@ def test_deprecated_fine_tuned_regional_and_dated_entries_are_not_suggested(acme
     analysis = analyze(parse_document(path, TRIAGE, Format.PROMPTY), config, catalog)
     found = suggest_models(analysis, config, catalog, today=TODAY, limit=10)
     assert names(found) == ["acme-sunset", "acme-mini"]
-    assert "to be deprecated on 2027-03-01" in found.candidates[0].caveats
+    assert "retires on 2027-03-01 (in 90 days)" in found.candidates[0].caveats  # 90 days left is not too soon
     assert found.skipped == {
         "snapshots and aliases": 2,
         "fine-tunes": 1,
@@ -269,6 +278,9 @@ def test_deprecated_fine_tuned_regional_and_dated_entries_are_not_suggested(acme
         "special-purpose models": 1,
         "deprecated": 1,
     }
+    soon = suggest_models(analysis, config, catalog, today=date(2026, 12, 2), limit=10)
+    assert names(soon) == ["acme-mini"]
+    assert {e.model: e.reason for e in soon.excluded} == {"acme-sunset": "retires on 2027-03-01 (in 89 days)"}
     later = suggest_models(analysis, config, catalog, today=date(2027, 3, 2), limit=10)
     assert names(later) == ["acme-mini"]
 
@@ -298,16 +310,16 @@ def first(found: Suggestions):
 @pytest.mark.parametrize(
     "before, after",
     [
-        ("model: acme-pro\n", "model: acme-nano\n"),
-        ('model: "acme-pro"\n', 'model: "acme-nano"\n'),
-        ("model:\n  id: acme-pro\n  provider: acme\n  options:\n    temperature: 0.2\n", "model:\n  id: acme-nano\n  provider: acme\n  options:\n    temperature: 0.2\n"),
+        ("model: acme-pro\n", "model: acme-chat\n"),
+        ('model: "acme-pro"\n', 'model: "acme-chat"\n'),
+        ("model:\n  id: acme-pro\n  provider: acme\n  options:\n    temperature: 0.2\n", "model:\n  id: acme-chat\n  provider: acme\n  options:\n    temperature: 0.2\n"),
         (
             "model:\n  api: chat\n  configuration:\n    type: azure_openai\n    azure_deployment: acme-pro\n  parameters:\n    temperature: 0.2\n",
-            "model:\n  api: chat\n  configuration:\n    type: azure_openai\n    azure_deployment: acme-nano\n  parameters:\n    temperature: 0.2\n",
+            "model:\n  api: chat\n  configuration:\n    type: azure_openai\n    azure_deployment: acme-chat\n  parameters:\n    temperature: 0.2\n",
         ),
         (
             "model: gpt-4o\npromptwise:\n  model: acme-pro\n",
-            "model: gpt-4o\npromptwise:\n  model: acme-nano\n",
+            "model: gpt-4o\npromptwise:\n  model: acme-chat\n",
         ),
     ],
     ids=["string", "quoted", "mapping-id", "v1-azure-deployment", "promptwise-model"],
@@ -317,10 +329,10 @@ def test_prompty_model_is_rewritten_in_place(acme, before, after):
     path = acme.write("triage.prompty", text)
     analysis, found = suggest(acme, "triage.prompty")
     c = first(found)
-    assert c.model == "acme-nano"
+    assert c.model == "acme-chat"
     assert apply_edits(text, c.edits) == TRIAGE.replace("model: acme-pro\n", after)
     if "azure_deployment" in before:
-        assert "assumes an Azure deployment named acme-nano" in c.caveats
+        assert "assumes an Azure deployment named acme-chat" in c.caveats
     assert_written_and_priced(path, analysis, found)
 
 
@@ -341,7 +353,9 @@ def test_dotprompt_keeps_the_files_provider_prefix(examples):
 def test_dotprompt_uses_the_genkit_prefix_for_another_provider(tmp_path, make_project, examples):
     for name in ("review.prompt", "_persona.prompt", "_style_rules.prompt"):
         shutil.copy(examples / "dotprompt" / name, tmp_path / name)
-    project = make_project('allowed_providers = ["gemini"]\nexpected_output_tokens = 600\n')
+    # Gemini's thinking models would spend the file's maxOutputTokens (1,200) on the 3,000 reasoning tokens
+    # assumed at medium effort; a measured-looking figure in [reasoning] lets them qualify.
+    project = make_project('allowed_providers = ["gemini"]\nexpected_output_tokens = 600\n[reasoning]\nmedium = 400\n')
     analysis, found = suggest(project, "review.prompt")
     assert found.candidates, found.reason
     for c in found.candidates:
@@ -359,7 +373,7 @@ def test_instructions_model_follows_the_files_spelling(examples):
     for c in found.candidates:
         if c.card.name.startswith("gpt-"):
             assert c.model == "GPT-" + c.card.name[4:]
-        assert apply_edits(text, c.edits) == text.replace("model: GPT-4.1\n", f"model: {c.model}\n", 1)
+        assert apply_edits(text, c.edits) == text.replace(f"model: {analysis.model}\n", f"model: {c.model}\n", 1)
     assert_written_and_priced(path, analysis, found)
 
 
@@ -368,7 +382,7 @@ def test_instructions_file_gets_a_model_line_in_its_frontmatter(acme):
     path = acme.write(".github/instructions/review.instructions.md", text)
     analysis, found = suggest(acme, ".github/instructions/review.instructions.md")
     c = first(found)
-    assert apply_edits(text, c.edits) == text.replace("Python services.\n---\n", "Python services.\nmodel: acme-nano\n---\n")
+    assert apply_edits(text, c.edits) == text.replace("Python services.\n---\n", "Python services.\nmodel: acme-chat\n---\n")
     assert_written_and_priced(path, analysis, found)
 
 
@@ -377,7 +391,7 @@ def test_prompt_file_without_frontmatter_gets_one(acme):
     path = acme.write(".github/prompts/ops-review.prompt.md", text, newline="\r\n")
     analysis, found = suggest(acme, ".github/prompts/ops-review.prompt.md")
     c = first(found)
-    assert apply_edits(analysis.document.text, c.edits) == "---\r\nmodel: acme-nano\r\n---\r\n" + text.replace("\n", "\r\n")
+    assert apply_edits(analysis.document.text, c.edits) == "---\r\nmodel: acme-chat\r\n---\r\n" + text.replace("\n", "\r\n")
     assert_written_and_priced(path, analysis, found)
 
 
@@ -394,20 +408,20 @@ def test_agents_md_has_no_model_setting_so_no_edit(acme):
 
 def test_eval_results_are_shown_and_fewer_passes_labelled(acme):
     acme.write("triage.prompty", TRIAGE)
-    results = {"acme-pro": (9, 10), "acme-nano": (6, 10), "acme-flash": (9, 10)}
+    results = {"acme-pro": (9, 10), "acme-chat": (6, 10), "acme-nano": (9, 10)}
     _analysis, found = suggest(acme, "triage.prompty", eval_results=results)
-    nano, flash, lite = found.candidates
-    assert nano.title.endswith("; evals 6/10 vs 9/10, passes fewer eval cases")
-    assert nano.fewer_passes and nano.caveats[0] == "passes fewer eval cases than the current model"
-    assert flash.title.endswith("; evals 9/10 vs 9/10") and not flash.fewer_passes
-    assert "evals" not in lite.title and lite.pass_rate is None
+    chat, nano, flash = found.candidates
+    assert chat.title.endswith("; evals 6/10 vs 9/10, passes fewer eval cases")
+    assert chat.fewer_passes and chat.caveats[0] == "passes fewer eval cases than the current model"
+    assert nano.title.endswith("; evals 9/10 vs 9/10") and not nano.fewer_passes
+    assert "evals" not in flash.title and flash.pass_rate is None
     assert found.current_pass_rate == (9, 10)
     table = found.comparison()
     assert [(r["model"], r["pass_rate"]) for r in table] == [
         ("acme-pro", (9, 10)),
-        ("acme-nano", (6, 10)),
-        ("acme-flash", (9, 10)),
-        ("acme-lite", None),
+        ("acme-chat", (6, 10)),
+        ("acme-nano", (9, 10)),
+        ("acme-flash", None),
     ]
     assert table[0]["current"] and table[1]["context_window"] == 128000
     assert found.to_json()["candidates"][0]["passes_fewer_eval_cases"] is True

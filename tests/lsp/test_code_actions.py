@@ -23,7 +23,7 @@ from promptwise.analysis import analyze, analyze_file
 from promptwise.config import load_config
 from promptwise.fixes.apply import fix_file
 from promptwise.fixes.edits import money
-from promptwise.fixes.models import suggest_models
+from promptwise.routing import suggest_models
 from promptwise.formats import detect_format, parse_document
 from tests.lsp.conftest import EXAMPLES, SERVER, Session, position_of, utf16
 
@@ -421,12 +421,17 @@ def pinned(workspace):
     environment), with eval runs for its review prompt."""
     folder = workspace / "ca-evals"
     folder.mkdir(exist_ok=True)
-    (folder / "promptwise.toml").write_text('allowed_providers = ["openai"]\ndefault_model = "gpt-4o-mini"\n', encoding="utf-8")
+    # Models retiring within 30 days are not suggested here (gpt-5-nano, on 2026-12-11), and 500 reasoning tokens
+    # at medium effort fit the review prompt's maxOutputTokens: three candidates for it.
+    (folder / "promptwise.toml").write_text(
+        'allowed_providers = ["openai"]\ndefault_model = "gpt-4o-mini"\nsuggest_min_days_left = 30\n\n[reasoning]\nmedium = 500\n',
+        encoding="utf-8",
+    )
     for name in ("review.prompt", "_persona.prompt", "_style_rules.prompt"):
         shutil.copyfile(EXAMPLES / "dotprompt" / name, folder / name)
     big = "\n\n".join(f"Rule {i}: shipments to warehouse {i} need a signed manifest, a pallet count and a photo of the seal." for i in range(400))
     (folder / "overflow.prompty").write_text(f"---\nmodel: gpt-4\n---\nsystem:\n{big}\n\nuser:\nhi\n", encoding="utf-8")
-    (folder / "cheapest.prompty").write_text("---\nmodel: gpt-5-nano\n---\nsystem:\nBe terse.\n\nuser:\nhi\n", encoding="utf-8")
+    (folder / "cheapest.prompty").write_text("---\nmodel: gpt-4o-mini\n---\nsystem:\nBe terse.\n\nuser:\nhi\n", encoding="utf-8")
     (folder / "unknown.prompty").write_text("---\nmodel: northwind-llm-2\n---\nsystem:\nBe terse.\n", encoding="utf-8")
     return folder
 
@@ -507,10 +512,10 @@ async def test_context_overflow_switch_is_a_quick_fix(session, pinned):
 
 async def test_hover_says_why_there_is_no_cheaper_model(session, pinned):
     uri = session.open(pinned / "cheapest.prompty")
-    hover = await session.hover(uri, position_of(session.texts[uri], "gpt-5-nano"))
-    assert "\n\n**Cheaper models**: no cheaper model from openai (allowed_providers in promptwise.toml): gpt-5-nano is already the cheapest" in hover
+    hover = await session.hover(uri, position_of(session.texts[uri], "gpt-4o-mini"))
+    assert "\n\n**Cheaper models**: no cheaper model from openai (allowed_providers in promptwise.toml): gpt-4o-mini is already the cheapest" in hover
     assert "| model |" not in hover
-    assert not [a for a in await code_actions(session, uri, at(session.texts[uri], "gpt-5-nano")) if a.title.startswith("Switch")]
+    assert not [a for a in await code_actions(session, uri, at(session.texts[uri], "gpt-4o-mini")) if a.title.startswith("Switch")]
     session.close(uri)
 
     uri = session.open(pinned / "unknown.prompty")

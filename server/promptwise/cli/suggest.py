@@ -11,7 +11,7 @@ from pathlib import Path
 from .. import access
 from ..analysis import Analysis, analyze_file
 from ..config import load_config
-from ..fixes.models import CAPABILITY_NAMES, DEFAULT_LIMIT, Suggestions, suggest_models
+from ..routing import CAPABILITY_NAMES, DEFAULT_LIMIT, Suggestions, suggest_models
 from . import failures, output
 
 _SHOWN_EXCLUSIONS = 5
@@ -22,8 +22,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "suggest",
         help="suggest cheaper models that fit a prompt and support what it uses",
         description="Price the prompt on every current chat model from the allowed providers (allowed_providers in "
-        "config, else the current provider plus those whose API key is set) and list the cheapest that hold the "
-        "prompt and its reserved output and support its tools, images, JSON output and reasoning settings.",
+        "config, else the current provider plus those whose API key is set) by the full cost of a call (warm when the "
+        "provider caches the stable prefix, reasoning included) and list the cheapest that hold the prompt, its "
+        "reserved output and reasoning, support its tools, images, JSON output and reasoning settings, and do not "
+        "retire within suggest_min_days_left days.",
     )
     p.add_argument("file", type=Path, help="prompt file")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -72,7 +74,7 @@ def print_text(path: Path, found: Suggestions) -> None:
         return
     print(
         f"  {found.current}: {found.prompt_tokens:,} prompt tokens + {found.reserved_output:,} reserved for output, "
-        f"{output.money(found.current_cost)} per call"
+        f"{output.money(found.current_cost)} per call, priced {found.current_basis}"
     )
     needs = ", ".join(CAPABILITY_NAMES[r] for r in found.requirements) or "nothing special"
     print(f"  needs: {needs}")
@@ -85,8 +87,9 @@ def print_text(path: Path, found: Suggestions) -> None:
                 [
                     c.model,
                     output.money(c.cost_per_call) + ("" if c.exact else "~"),
-                    f"-{c.saving_share:.0%}",
-                    "-" + output.money(c.saving * 1000),
+                    # Savings read as savings: positive, in the column that says so.
+                    f"{c.saving_share:.0%}",
+                    output.money(c.saving * 1000) + " less",
                     output.tokens(c.card.context_window),
                     ",".join(s for s in CAPABILITY_NAMES if s in c.card.supports),
                     f"{c.pass_rate[0]}/{c.pass_rate[1]}" if c.pass_rate else "-",
@@ -100,6 +103,7 @@ def print_text(path: Path, found: Suggestions) -> None:
         print()
         for c in found.candidates:
             print(f"  {c.model}: " + "; ".join(c.reasons))
+            print(f"    priced: {c.basis}")
             for caveat in c.caveats:
                 print(f"    note: {caveat}")
             if not c.edits and c.edit_note:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..analysis import analyze
-from ..fixes.models import suggest_models
+from ..routing import suggest_models
 from .results import CandidateTrial, CheapestResult, RunResult, summarize
 from .runner import CancelToken, ProgressCallback, RunOptions, prepare, run_prepared
 from .suite import LoadedSuite

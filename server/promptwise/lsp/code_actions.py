@@ -40,7 +40,7 @@ from .positions import offset_of, range_of
 
 if TYPE_CHECKING:
     from ..fixes import Fix, TextEdit
-    from ..fixes.models import Suggestion, Suggestions
+    from ..routing import Suggestion, Suggestions
     from .documents import Snapshot
     from .server import PromptwiseServer
 
@@ -120,7 +120,7 @@ def suggestions_for(snap: Snapshot) -> Suggestions | None:
     entry = _entry(snap)
     key = evidence.fingerprint(snap.config.root)
     if entry.suggestions is None or entry.evidence_key != key:
-        from ..fixes.models import suggest_models  # imported on first use, as trim_fixes above
+        from ..routing import suggest_models  # imported on first use, as trim_fixes above
 
         entry.evidence_key = key
         try:

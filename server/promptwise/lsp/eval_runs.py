@@ -538,7 +538,7 @@ async def _switch_model(ls: PromptwiseServer, prompt: Path, model: str) -> types
     """The edit that writes `model` into the prompt (as the model-switch code action does), when the
     prompt is open in the editor; None when it is not or its model setting cannot be rewritten."""
     from ..analysis import catalog_for
-    from ..fixes.models import Unwritable, model_edits
+    from ..fixes.model_edits import Unwritable, model_edits
     from .code_actions import _Client, workspace_edit
 
     doc = eval_results.open_document(ls, prompt)
