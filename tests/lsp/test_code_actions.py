@@ -481,10 +481,10 @@ async def test_eval_pass_rates_label_switches_and_fill_the_hover_table(session, 
     hover = await session.hover(uri, position_of(text, "gpt-4.1-mini"))
     assert hover.startswith("**gpt-4.1-mini** · openai · chat")
     table = hover[hover.index("**Cheaper models**") :].split("\n")
-    assert table[2] == "| model | per call | context | capabilities | last evals |"
+    assert table[2] == "| model | per call | priced | context | capabilities | last evals |"
     rows = [r for r in table if r.startswith("| `")]
     assert len(rows) == 4
-    assert rows[0].startswith("| `openai/gpt-4.1-mini` (current) | $0.0023 | 1M | ") and rows[0].endswith(" | 4/4 |")
+    assert rows[0].startswith("| `openai/gpt-4.1-mini` (current) | $0.0023 | cold, no reasoning | 1M | ") and rows[0].endswith(" | 4/4 |")
     assert "JSON schema" in rows[0] and "tools" in rows[0]
     assert rows[1].startswith(f"| `{names[0]}` | ") and rows[1].endswith(" | 2/4, fewer |")
     assert rows[2].endswith(" | not run |") and rows[3].endswith(" | 4/4 |")

@@ -145,7 +145,7 @@ def model_comparison(snap: Snapshot) -> str:
         return f"\n\n**Cheaper models**: {_cell(s.reason)}" if s.reason else ""
     from ..fixes.edits import money  # the wording of the "Switch to ..." titles
 
-    out = ["", "", "**Cheaper models**", "", "| model | per call | context | capabilities | last evals |", "|---|---:|---:|---|---:|"]
+    out = ["", "", "**Cheaper models**", "", "| model | per call | priced | context | capabilities | last evals |", "|---|---:|---|---:|---|---:|"]
     for row, candidate in zip(s.comparison(), [None, *s.candidates] if s.card is not None else s.candidates):
         cost = row["cost_per_call"]
         price = "n/a" if cost is None else money(cost)
@@ -156,7 +156,8 @@ def model_comparison(snap: Snapshot) -> str:
         supports = ", ".join(_CAPABILITY_WORDS.get(c, c) for c in row["supports"]) or "none"
         rate = row["pass_rate"]
         evals = "not run" if rate is None else f"{rate[0]}/{rate[1]}" + (", fewer" if candidate is not None and candidate.fewer_passes else "")
-        out.append(f"| {name} | {price} | {window} | {supports} | {evals} |")
+        basis = _cell(row.get("basis") or "")  # what the figure rests on: warm or cold, the reasoning and its source
+        out.append(f"| {name} | {price} | {basis} | {window} | {supports} | {evals} |")
     out += ["", _cell(s.reason)]
     return "\n".join(out)
 
