@@ -55,7 +55,15 @@ export function breakdownHtml(breakdown: unknown, fileName: string, cspSource = 
     ["Tool definitions", `${num(tools.count) ?? 0} tool(s), ${tokens(num(totals.toolsTokens) ?? num(tools.tokens) ?? 0, exact)}`],
     ["Reply priming", num(totals.replyPriming) !== undefined ? tokens(num(totals.replyPriming)!) : "n/a"],
     ["Expected output", num(totals.expectedOutputTokens) !== undefined ? tokens(num(totals.expectedOutputTokens)!) : "n/a"],
-    ["Cost per call", `${money(num(cost.perCall))} (input ${money(num(cost.input))} + output ${money(num(cost.output))})`],
+    ["Cost per call", costLine(cost)],
+    ["Reasoning", reasoningLine(obj(b.reasoning))],
+    ["Per 1,000 calls", num(cost.per1000) !== undefined ? `${money(num(cost.per1000))} (one cold call, then warm)` : "n/a"],
+    [
+      "Per month",
+      num(cost.perMonth) !== undefined
+        ? `${money(num(cost.perMonth))} at ${num(cost.callsPerDay)} calls a day (${str(cost.callsPerDaySource) ?? "volume"})`
+        : "set promptwise.calls_per_day or [volumes] to project it",
+    ],
     [
       "Prices per million",
       `input ${money(num(cost.inputPerMillion))}, output ${money(num(cost.outputPerMillion))}${str(cost.source) ? ` (${str(cost.source)})` : ""}`,
@@ -112,4 +120,19 @@ ${rows
 </table>
 </body>
 </html>`;
+}
+
+/** Per call as billed: warm when the provider caches the stable prefix (with the cold first call beside it). */
+function costLine(cost: Record<string, unknown>): string {
+  const perCall = num(cost.perCall);
+  if (perCall === undefined) return "no price";
+  const parts = `input ${money(num(cost.input))} + output ${money(num(cost.output))}`;
+  if (str(cost.basis) === "warm") return `${money(perCall)} warm (${parts}); first call ${money(num(cost.cold))} cold`;
+  return `${money(perCall)} (${parts})`;
+}
+
+function reasoningLine(r: Record<string, unknown>): string {
+  const tokens = num(r.tokens);
+  if (tokens === undefined) return "none (the model does not reason)";
+  return `${tokens.toLocaleString("en-US")} tokens a call at ${str(r.effort) ?? "?"} effort, ${str(r.kind) ?? ""}: ${str(r.source) ?? ""}`;
 }
