@@ -135,3 +135,21 @@ describe("token breakdown page", () => {
     assert.equal(escapeHtml(`"'&`), "&#34;&#39;&#38;");
   });
 });
+
+describe("breakdown cost rows", () => {
+  it("shows the warm figure with the cold first call, the reasoning source and per month", () => {
+    const warm = {
+      ...overBudget,
+      cost: { ...overBudget.cost, perCall: 0.0061, basis: "warm", cold: 0.0099, warm: 0.0061, per1000: 6.14, perMonth: 183.2, callsPerDay: 1000, callsPerDaySource: "frontmatter promptwise.calls_per_day" },
+      reasoning: { effort: "high", tokens: 10000, kind: "assumed", source: "promptwise's default for high effort" },
+    };
+    const html = breakdownHtml(warm, "plan.prompty");
+    assert.match(html, /warm \(input .*\); first call \$0\.0099 cold/);
+    assert.match(html, /10,000 tokens a call at high effort, assumed: promptwise&#39;s default for high effort|10,000 tokens a call at high effort, assumed: promptwise's default for high effort/);
+    assert.match(html, /at 1000 calls a day \(frontmatter promptwise\.calls_per_day\)/);
+  });
+
+  it("says how to project a month when no volume is set", () => {
+    assert.match(breakdownHtml(overBudget, "contract-review.prompty"), /set promptwise\.calls_per_day or \[volumes\] to project it/);
+  });
+});
