@@ -18,7 +18,7 @@ from lsprotocol import types as t
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from tests.lsp.conftest import PROFILES, SERVER, Session, _profile
+from tests.lsp.conftest import PROFILES, SERVER, Session, _profile, position_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "evals"))  # the fake server the eval tests use
 
@@ -95,6 +95,34 @@ cases:
 """
 
 
+PLAN_PROMPT = """\
+---
+name: Plan
+model:
+  id: fake-reasoner
+  parameters:
+    max_tokens: 4000
+    reasoning_effort: high
+---
+system:
+Plan the work in three steps.
+
+user:
+{{task}}
+"""
+
+PLAN_SUITE = """\
+models: [fake-reasoner]
+cases:
+  - vars: {task: Move the desk}
+    assert: [{type: contains, value: step}]
+  - vars: {task: Paint the wall}
+    assert: [{type: contains, value: step}]
+  - vars: {task: Fix the door}
+    assert: [{type: contains, value: step}]
+"""
+
+
 def triage_reply(body) -> str:
     text = last_user_text(body)
     if "dented" in text:
@@ -125,6 +153,13 @@ def make_project(root: Path, url: str) -> Path:
         input_cost_per_million = 1.0
         output_cost_per_million = 2.0
         context_window = 100000
+
+        [models."fake-reasoner"]
+        provider = "openai"
+        input_cost_per_million = 1.0
+        output_cost_per_million = 4.0
+        context_window = 100000
+        supports = ["reasoning"]
     """
     evals = f"""
         [evals]
@@ -139,6 +174,8 @@ def make_project(root: Path, url: str) -> Path:
         "slow.prompty": SLOW_PROMPT,
         "slow.evals.yaml": SLOW_SUITE,
         "lonely.prompty": TRIAGE_PROMPT,  # no suite beside it
+        "plan.prompty": PLAN_PROMPT,
+        "plan.evals.yaml": PLAN_SUITE,
         # Cheaper candidates come from the catalog (OpenAI's), all answered by the fake server.
         "cheap/promptwise.toml": 'allowed_providers = ["openai"]\n' + textwrap.dedent(evals),
         "cheap/classify.prompty": CLASSIFY_PROMPT,
@@ -348,6 +385,21 @@ async def test_a_run_updates_lenses_diagnostics_hints_and_writes_the_report(ev: 
     ]
     assert "contains: output does not contain 'billing'" in hints[2].tooltip.value
     assert hints[0].position.character == len("  - name: dented leg")
+
+
+async def test_after_a_run_the_hover_prices_reasoning_as_measured(ev: Session, llm):
+    llm.reset()
+    llm.api_key = KEY
+    llm.reply(None, "step one, step two, step three", reasoning_tokens=420, cached_tokens=0)
+    prompt = ev.open(ev.root / "plan.prompty")
+    where = position_of(ev.texts[prompt], "fake-reasoner")
+    before = await ev.hover(prompt, where)
+    assert "assumed" in before and "measured" not in before
+    result = await ev.command(RUN, {"uri": prompt, "noCache": True})
+    assert (result["ran"], result["passed"]) == (3, 3)
+    # The usage the fake server reported (420 reasoning tokens a call) prices the file, with no edit.
+    after = await ev.hover(prompt, where)
+    assert "measured" in after and "420" in after and "median over 3 eval calls" in after
 
 
 async def test_one_case_on_the_clients_progress_token(ev: Session, llm):

@@ -106,6 +106,12 @@ class OpenDocument:
         if self.snapshot is not None:
             self.previous, self.snapshot = self.snapshot, None
 
+    def stale(self) -> None:
+        """What the analysis rests on changed outside the text (an eval run measured new usage): the next
+        request analyses again, re-parsing from this version at no cost."""
+        if self.snapshot is not None:
+            self.previous, self.snapshot = self.snapshot, None
+
     def edit_since(self, snap: Snapshot) -> Edit:
         """One edit that turns `snap`'s text into the current text: everything between the unchanged ends."""
         old, new = len(snap.text), len(self.text)

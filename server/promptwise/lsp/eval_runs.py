@@ -390,6 +390,8 @@ def refresh(ls: PromptwiseServer, suite: Path) -> None:
     if ls.stopping:
         return
     ls.generation += 1  # pulled diagnostics of an earlier run are not reused
+    for doc in ls.state.documents.values():
+        doc.stale()  # the run measured usage: open prompts are priced with it from the next request
     if _supports(ls, "workspace", "code_lens", "refresh_support"):
         ls.workspace_code_lens_refresh(None)
     if ls.supports_inlay_hint_refresh:
