@@ -10,6 +10,8 @@
    Measured on a .prompty (role sections, Jinja), a .prompt (Dotprompt: Handlebars role tags) and an AGENTS.md
    (one big instruction message).
 3. Resident memory of the server with 50 prompt files open and analyzed (target: under 150 MB).
+
+What the cost model adds per keystroke, against the code before it in the same run: `bench/cost_bench.py`.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ def test_check_examples_prints_a_table_and_linter_lines(cli, examples):
     path, lineno, col, rest = line.split(":", 3)
     assert path.endswith("legal/contract-review.prompty") and lineno == "7" and col == "8"
     assert rest.startswith(" error over-budget ")
-    assert "14 files" in result.out
+    assert "15 files" in result.out
 
 
 def test_check_exits_zero_without_errors(cli, examples):

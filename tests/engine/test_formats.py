@@ -39,8 +39,8 @@ def test_prompty_v2_model_inputs_tools_and_roles(examples):
 
 def test_prompty_v1_configuration_parameters_and_sample(examples):
     doc = parse(examples / "support/summarize.prompty")
-    assert doc.model == "gpt-4o-mini" and doc.provider == "azure"
-    assert doc.text[doc.model_span.start : doc.model_span.end] == "gpt-4o-mini"
+    assert doc.model == "gpt-5.4-mini" and doc.provider == "azure"
+    assert doc.text[doc.model_span.start : doc.model_span.end] == "gpt-5.4-mini"
     assert doc.max_output_tokens == 400
     roles = [m.role for m in doc.messages]
     assert roles[0] == "system" and "assistant" in roles and roles[-1] == "user"
@@ -145,7 +145,7 @@ def test_prompt_md_links_attach_files_but_agents_md_links_do_not(examples, tmp_p
     doc = parse(examples / ".github/prompts/release-notes.prompt.md")
     [link] = doc.messages[0].includes
     assert link.error is None and link.text.splitlines()[0] in doc.messages[0].content
-    assert doc.model == "GPT-4.1"
+    assert doc.model == "GPT-5.2"
     agents = tmp_path / "AGENTS.md"
     agents.write_text("See [the guide](guide.md).\n")
     (tmp_path / "guide.md").write_text("SECRET GUIDE TEXT")

@@ -16,7 +16,7 @@ from .. import access
 from ..config import Config, LoadedConfig, find_config_file, load_config
 from ..formats import Finding, Format, Severity, detect_format, glob_match, is_partial
 from ..text import LineIndex, Span
-from . import failures, output
+from . import costs, failures, output
 
 SKIP_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", ".mypy_cache", ".pytest_cache", ".tox", "dist", "build"}
 
@@ -236,17 +236,26 @@ def print_text(results: list[FileResult], config_problems: list[tuple[Path, int,
     if not results:
         print("no prompt files found")
     rows = []
+    monthly = costs.has_volume([r.analysis for r in results])  # the column only when some file has a volume
     for r in results:
         a = r.analysis
         counts = _count_findings(r.findings)
         if a is None:
-            rows.append([output.printable(output.display_path(r.path)), r.format.value if r.format else "-", "-", "-", "-", "-", counts])
+            rows.append([output.printable(output.display_path(r.path)), r.format.value if r.format else "-", "-", "-", "-", *(["-"] if monthly else []), "-", counts])
             continue
         tokens = output.tokens(a.prompt_tokens) + ("" if a.exact else "~")
         budget = f"{output.percent(a.budget_share)} of {a.budget:,}" if a.budget else "-"
-        rows.append([output.printable(output.display_path(r.path)), r.format.value if r.format else "-", output.printable(a.model), tokens, output.money(a.cost_per_call), budget, counts])
+        month = [costs.per_month_cell(a)] if monthly else []
+        rows.append([output.printable(output.display_path(r.path)), r.format.value if r.format else "-", output.printable(a.model), tokens, costs.per_call_cell(a), *month, budget, counts])
     if rows:
-        print(output.table(["file", "format", "model", "tokens", "cost/call", "budget", "findings"], rows, right=(3, 4)))
+        headers = ["file", "format", "model", "tokens", "cost/call", *(["per month"] if monthly else []), "budget", "findings"]
+        print(output.table(headers, rows, right=(3, 4, 5) if monthly else (3, 4)))
+        if any(r.analysis is not None and costs.basis(r.analysis.estimate) == "warm" for r in results):
+            print(costs.WARM_FOOTER)
+        reasoned = [r.analysis.reasoning for r in results if r.analysis is not None and r.analysis.reasoning.tokens]
+        if reasoned:
+            kinds = ", ".join(f"{sum(1 for x in reasoned if x.kind == k)} {k}" for k in ("measured", "configured", "assumed") if any(x.kind == k for x in reasoned))
+            print(f"cost/call includes reasoning tokens for {len(reasoned)} file{'s' if len(reasoned) != 1 else ''} ({kinds}); `promptwise count FILE` says where each figure comes from")
         reasons = {r.analysis.exact_reason: None for r in results if r.analysis is not None and r.analysis.exact_reason}
         if 0 < len(reasons) <= 3:
             for reason in reasons:
@@ -265,7 +274,9 @@ def print_text(results: list[FileResult], config_problems: list[tuple[Path, int,
     errors = sum(1 for r in results for f in r.findings if f.severity is Severity.ERROR) + len(config_problems)
     warnings = sum(1 for r in results for f in r.findings if f.severity is Severity.WARNING)
     total = sum(r.analysis.prompt_tokens for r in results if r.analysis)
-    print(f"\n{len(results)} files, {total:,} tokens, {errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}")
+    priced = [r.analysis.cost_per_call for r in results if r.analysis and r.analysis.cost_per_call is not None]
+    spend = f", {output.money(sum(priced))} for one call of each" if priced else ""
+    print(f"\n{len(results)} files, {total:,} tokens{spend}, {errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}")
 
 
 def _count_findings(findings: list[Finding]) -> str:
@@ -307,6 +318,7 @@ def to_json(results: list[FileResult], config_problems: list[tuple[Path, int, st
                 expected_output_tokens=a.expected_output_tokens,
                 input_cost=a.input_cost,
                 cost_per_call=a.cost_per_call,
+                **costs.cost_json(a),
                 budget=a.budget,
                 budget_share=a.budget_share,
                 context_window=a.context_window,
@@ -325,7 +337,8 @@ def to_json(results: list[FileResult], config_problems: list[tuple[Path, int, st
                 ],
             )
         entry["findings"] = [
-            {"code": f.code, "severity": f.severity.value, "message": f.message, **_location(r, f.span)} for f in r.findings
+            {"code": f.code, "severity": f.severity.value, "message": f.message, **_location(r, f.span), **({"data": costs.finding_properties(f)} if f.data else {})}
+            for f in r.findings
         ]
         files.append(entry)
     errors = sum(1 for r in results for f in r.findings if f.severity is Severity.ERROR) + len(config_problems)
@@ -335,6 +348,9 @@ def to_json(results: list[FileResult], config_problems: list[tuple[Path, int, st
         "summary": {
             "files": len(results),
             "prompt_tokens": sum(r.analysis.prompt_tokens for r in results if r.analysis),
+            # One call of each priced file, warm where cached (as each file's cost_per_call).
+            "cost_per_call": sum(a.cost_per_call for r in results if (a := r.analysis) and a.cost_per_call is not None),
+            "per_month": _monthly_total(results),
             "errors": errors,
             "warnings": sum(1 for r in results for f in r.findings if f.severity is Severity.WARNING),
         },
@@ -356,19 +372,9 @@ def to_sarif(results: list[FileResult], config_problems: list[tuple[Path, int, s
                     "ruleId": f.code,
                     "level": _SARIF_LEVEL[f.severity],
                     "message": {"text": f.message},
-                    "locations": [
-                        {
-                            "physicalLocation": {
-                                "artifactLocation": {"uri": Path(output.display_path(r.path)).as_posix()},
-                                "region": {
-                                    "startLine": loc["line"],
-                                    "startColumn": loc["column"],
-                                    "endLine": loc["end_line"],
-                                    "endColumn": loc["end_column"],
-                                },
-                            }
-                        }
-                    ],
+                    "locations": [_sarif_location(r.path, loc)],
+                    **({"relatedLocations": _sarif_related(r, f)} if f.related else {}),
+                    **({"properties": costs.finding_properties(f)} if f.data else {}),
                 }
             )
     for path, line, message in config_problems:
@@ -397,6 +403,28 @@ def to_sarif(results: list[FileResult], config_problems: list[tuple[Path, int, s
             }
         ],
     }
+
+
+def _sarif_location(path: Path, loc: dict[str, int]) -> dict[str, Any]:
+    region = {"startLine": loc["line"], "startColumn": loc["column"], "endLine": loc["end_line"], "endColumn": loc["end_column"]}
+    return {"physicalLocation": {"artifactLocation": {"uri": Path(output.display_path(path)).as_posix()}, "region": region}}
+
+
+def _sarif_related(r: FileResult, f: Finding) -> list[dict[str, Any]]:
+    """Where a finding points besides its own span (the static text a cache-busting variable keeps out of the cache)."""
+    related = []
+    for i, rel in enumerate(f.related):
+        if rel.span is not None and rel.path == r.path:
+            loc = _location(r, rel.span)
+        else:  # another file, placed by line and column
+            loc = {"line": rel.line + 1, "column": rel.character + 1, "end_line": rel.line + 1, "end_column": rel.character + 1}
+        related.append({"id": i, **_sarif_location(rel.path, loc), "message": {"text": rel.message}})
+    return related
+
+
+def _monthly_total(results: list[FileResult]) -> float | None:
+    months = [a.estimate.per_month for r in results if (a := r.analysis) and a.estimate and a.estimate.per_month is not None]
+    return sum(months) if months else None
 
 
 def _escape_github(value: str, prop: bool = False) -> str:

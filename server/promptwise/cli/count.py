@@ -6,16 +6,16 @@ import argparse
 import json
 import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import access
 from ..analysis import Analysis, analyze, analyze_file, analyze_text
 from ..config import LoadedConfig, load_config
-from ..formats import Finding, Format, Message, PromptDocument, Severity, too_large
+from ..formats import Finding, Format, Severity, too_large
+from ..formats.chat_request import InvalidRequest, RequestDocument, request_document
 from ..text import LineIndex, Span
-from . import failures, output
+from . import costs, failures, output
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -44,47 +44,6 @@ class Uncountable(Exception):
         self.path, self.findings = path, findings
 
 
-@dataclass
-class RequestDocument(PromptDocument):
-    """A chat request body as a document; `tool_calls` counts the messages whose tool calls are counted as their JSON."""
-
-    tool_calls: int = 0
-
-
-def request_document(body: Any, path: Path) -> RequestDocument:
-    """An OpenAI chat request body as a document, so it is counted exactly like a prompt file."""
-    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
-        raise InputError("a request body must be a JSON object with a 'messages' list")
-    doc = RequestDocument(path=path, format=Format.PLAIN, text="")
-    doc.model = body.get("model") if isinstance(body.get("model"), str) else None
-    for i, raw in enumerate(body["messages"]):
-        if not isinstance(raw, dict) or "role" not in raw:
-            raise InputError(f"messages[{i}] must be an object with a 'role'")
-        content = raw.get("content")
-        images = 0
-        if isinstance(content, list):
-            texts = []
-            for part in content:
-                if isinstance(part, dict) and part.get("type") == "text":
-                    texts.append(str(part.get("text", "")))
-                else:
-                    images += 1
-            content = "".join(texts)
-        message = Message(str(raw["role"]), Span(0, 0), Span(0, 0), Span(0, 0), "" if content is None else str(content))
-        message.name = raw.get("name") if isinstance(raw.get("name"), str) else None
-        # Tool calls and non-text parts are outside the published counting rule: counted, not exact.
-        if raw.get("tool_calls") or raw.get("function_call"):
-            message.content += json.dumps(raw.get("tool_calls") or raw.get("function_call"))
-            doc.tool_calls += 1
-        message.images = images
-        doc.messages.append(message)
-    tools = body.get("tools") or [{"type": "function", "function": f} for f in body.get("functions") or []]
-    doc.tools = [t for t in tools if isinstance(t, dict)]
-    max_tokens = body.get("max_completion_tokens") or body.get("max_tokens")
-    doc.max_output_tokens = max_tokens if isinstance(max_tokens, int) else None
-    return doc
-
-
 def count(file: str, model: str | None) -> Analysis:
     if file == "-":
         config = load_config(Path.cwd())
@@ -99,7 +58,7 @@ def count(file: str, model: str | None) -> Analysis:
             if isinstance(body, dict) and "messages" in body:
                 try:
                     return analyze_request(request_document(body, Path("<stdin>")), config, model)
-                except InputError as exc:
+                except InvalidRequest as exc:
                     raise Uncountable(Path("<stdin>"), [_problem("invalid-request", str(exc))]) from None
         result = analyze_text(Path("stdin.txt"), text, config, Format.PLAIN, model)
         if not isinstance(result, Analysis):
@@ -145,7 +104,7 @@ def _request_file(path: Path, config: LoadedConfig) -> RequestDocument:
         raise Uncountable(path, [_problem("invalid-request", f"not valid JSON: {reason}")]) from None
     try:
         return request_document(body, path)
-    except InputError as exc:
+    except InvalidRequest as exc:
         raise Uncountable(path, [_problem("invalid-request", str(exc))]) from None
 
 
@@ -183,7 +142,8 @@ def run(args: argparse.Namespace) -> int:
                     "exact_reason": a.exact_reason,
                     "cost": a.input_cost,
                     "expected_output_tokens": a.expected_output_tokens,
-                    "cost_per_call": a.cost_per_call,
+                    "cost_per_call": a.cost_per_call,  # warm when the provider caches the prefix: see basis
+                    **costs.cost_json(a),
                     "tools_tokens": a.tools_tokens,
                     "on_use_tokens": a.on_use_tokens,
                     "messages": [_message_json(m) for m in a.messages],
@@ -206,10 +166,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {'reply priming':<24}{a.reply_priming:>10,}")
     if a.on_use_tokens:
         print(f"  {'on use (not per call)':<24}{a.on_use_tokens:>10,}")
-    print(
-        f"input {output.money(a.input_cost)}; per call {output.money(a.cost_per_call)} "
-        f"with {a.expected_output_tokens:,} output tokens"
-    )
+    for line in costs.text_lines(a):
+        print(line)
     if a.exact_reason:
         print(f"~ estimate: {output.message_line(a.exact_reason)}")
     for f in shown:

@@ -38,6 +38,12 @@ def blended(card: ModelCard) -> float | None:
     return (3 * card.input_cost_per_token + card.output_cost_per_token) / 4 * 1e6  # type: ignore[operator]
 
 
+def cached_per_million(card: ModelCard) -> float | None:
+    """The price of an input token read from the prompt cache (the map's cache_read_input_token_cost), per million."""
+    price = card.prices.get("cache_read_input_token_cost", card.cache_read_cost_per_token)
+    return None if price is None else price * 1e6
+
+
 def select(catalog: Catalog, fits: int | None = None, supports: list[str] = (), providers: list[str] = (), cheaper_than: ModelCard | None = None) -> list[ModelCard]:
     ceiling = blended(cheaper_than) if cheaper_than else None
     found = []
@@ -77,14 +83,17 @@ def run(args: argparse.Namespace) -> int:
             c.name,
             c.provider,
             output.per_million(c.input_per_million),
+            output.per_million(cached_per_million(c)),
             output.per_million(c.output_per_million),
             output.tokens(c.context_window),
             output.tokens(c.max_output_tokens),
             ",".join(s for s in SUPPORTS if s in c.supports),
+            c.deprecation_date or "-",
         ]
         for c in cards
     ]
-    print(output.table(["model", "provider", "input $/M", "output $/M", "context", "max output", "supports"], rows, right=(2, 3, 4, 5)))
+    headers = ["model", "provider", "input $/M", "cached $/M", "output $/M", "context", "max output", "supports", "retires"]
+    print(output.table(headers, rows, right=(2, 3, 4, 5, 6)))
     print(f"\n{len(cards)} models; prices from {cards[0].source if cards else 'the catalog'}")
     return 0
 
@@ -94,9 +103,11 @@ def _to_json(c: ModelCard) -> dict:
         "model": c.name,
         "provider": c.provider,
         "input_cost_per_million": c.input_per_million,
+        "cached_input_cost_per_million": cached_per_million(c),
         "output_cost_per_million": c.output_per_million,
         "context_window": c.context_window,
         "max_output_tokens": c.max_output_tokens,
         "supports": sorted(c.supports),
+        "deprecation_date": c.deprecation_date,
         "source": c.source,
     }

@@ -14,7 +14,10 @@ from ..units import money
 
 
 def per_million(value: float | None) -> str:
-    return "n/a" if value is None else f"${value:,.2f}"
+    if value is None:
+        return "n/a"
+    # Cached-input prices go below a cent per million: keep the digits that tell them apart.
+    return f"${value:,.3f}" if 0 < value < 0.1 else f"${value:,.2f}"
 
 
 def tokens(value: int | None) -> str:
