@@ -148,3 +148,12 @@ def test_caching_rule_can_be_changed_in_config(tmp_path):
     a = analyzed(tmp_path, prompty("gpt-5.2", rules(100)), config='[caching.openai]\nmin_prefix = 4096\n')
     assert a.estimate.rule.min_prefix == 4096 and a.estimate.cached_tokens == 0
     assert "changed by [caching" in a.estimate.rule.source
+
+
+def test_a_max_output_bounds_reasoning_and_reply_together(tmp_path):
+    extra = "  parameters:\n    max_tokens: 16000\n    reasoning_effort: high\n"
+    a = analyzed(tmp_path, prompty("gpt-5.2", "Plan the migration.\n", extra))
+    assert a.reasoning.tokens == 10_000
+    # Priced output is the bound itself: 6,000 of reply plus 10,000 of reasoning, not 16,000 plus 10,000.
+    assert a.estimate.output_tokens == 6_000 and "less the reasoning" in a.estimate.output_source
+    assert a.estimate.cold.tokens("output") + a.estimate.cold.tokens("reasoning") == 16_000

@@ -145,7 +145,7 @@ def test_a_tier_the_map_does_not_price_falls_back_with_a_note(catalog):
 def test_per_month_has_one_cold_call_per_cache_lifetime(catalog):
     gpt5 = catalog.resolve("gpt-5")
     busy = estimate_call(gpt5, 3100, Prefix(3000), 500, "expected", calls_per_day=10_000, volume_source="test")
-    # 24 h / 5 min = 288 lifetimes a day: 288 cold calls, the rest warm, over 30 days.
-    assert close(busy.per_month, 30 * (288 * busy.cold.total + (10_000 - 288) * busy.warm.total))
+    # A call at least every 5 minutes (288 a day) keeps the prefix cached: one cold call a day, over 30 days.
+    assert close(busy.per_month, 30 * (busy.cold.total + (10_000 - 1) * busy.warm.total))
     quiet = estimate_call(gpt5, 3100, Prefix(3000), 500, "expected", calls_per_day=100)
     assert close(quiet.per_month, 30 * 100 * quiet.cold.total)  # calls further apart than the cache lives

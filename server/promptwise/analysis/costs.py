@@ -40,6 +40,10 @@ def price(a: "Analysis", config: "LoadedConfig", prefix: Prefix) -> None:
     if card is None or not card.priced:
         return
     output, output_source = a.expected_output_tokens, output_source_of(a, config)
+    if doc.expected_output_tokens is None and doc.max_output_tokens is not None and a.reasoning.tokens:
+        # A max output bounds reasoning and visible output together: price the bound, not the bound plus reasoning.
+        output = max(0, doc.max_output_tokens - a.reasoning.tokens)
+        output_source = "the file's max output less the reasoning (an upper bound)"
     if measured is not None and measured.calls:
         output = round(measured.output_tokens.median)
         earlier = "" if measured.current else ", on an earlier version of the file"

@@ -70,11 +70,14 @@ class Estimate:
 
     @property
     def cold_calls_per_day(self) -> float | None:
-        """Calls a day that find the cache expired: at most one per cache lifetime, assuming calls spread evenly."""
+        """Calls a day that find the cache expired, assuming calls spread evenly over the day: with one at
+        least every cache lifetime the prefix stays cached (one cold call a day), else every call is cold."""
         if self.calls_per_day is None:
             return None
         lifetime = self.rule.lifetime_minutes if self.rule else 5
-        return min(self.calls_per_day, MINUTES_PER_DAY / lifetime)
+        if self.calls_per_day * lifetime >= MINUTES_PER_DAY:
+            return min(self.calls_per_day, 1.0)
+        return self.calls_per_day
 
     @property
     def per_month(self) -> float | None:
