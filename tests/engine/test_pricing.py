@@ -7,11 +7,10 @@ gemini-2.5-pro: input 1.25e-06 (2.5e-06 above 200K), output 1e-05 (1.5e-05 above
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
 from promptwise.catalog import Catalog
+from promptwise.evals.usage import MeasuredUsage, Stat
 from promptwise.pricing.caching import rule_for
 from promptwise.pricing.cost import Usage, price_usage
 from promptwise.pricing.estimate import Prefix, estimate_call
@@ -77,21 +76,8 @@ def test_gemini_long_context_tier_reprices_every_part(catalog):
     assert under.long_context is None and close(under.total, 150_000 * 1.25e-06 + 500 * 1e-05)
 
 
-@dataclass(frozen=True)
-class Stat:
-    median: float
-    p95: float
-
-
-@dataclass(frozen=True)
-class Measured:
-    calls: int
-    output_tokens: Stat
-    reasoning_tokens: Stat
-    cached_tokens: Stat
-    prompt_tokens: Stat
-    current: bool = True
-    when: str = "2026-11-30T12:00:00Z"
+def measured(calls: int, reasoning: Stat, current: bool = True) -> MeasuredUsage:
+    return MeasuredUsage(calls, Stat(400, 900), reasoning, Stat(0, 0), Stat(1000, 1000), current, "2026-11-30T12:00:00Z")
 
 
 @pytest.mark.parametrize("effort", ["minimal", "low", "medium", "high"])
@@ -109,10 +95,9 @@ def test_gpt5_reasoning_configured_then_measured(catalog):
     gpt5 = catalog.resolve("gpt-5")
     configured = expected_reasoning(gpt5, "high", None, True, {"high": 12000}, "promptwise.toml")
     assert (configured.tokens, configured.kind) == (12000, "configured") and "[reasoning] high in promptwise.toml" in configured.source
-    measured = Measured(12, Stat(400, 900), Stat(2500, 6000), Stat(0, 0), Stat(1000, 1000))
-    got = expected_reasoning(gpt5, "high", None, True, {"high": 12000}, "promptwise.toml", measured)
+    got = expected_reasoning(gpt5, "high", None, True, {"high": 12000}, "promptwise.toml", measured(12, Stat(2500, 6000)))
     assert (got.tokens, got.kind, got.p95) == (2500, "measured", 6000) and got.source == "median over 12 eval calls"
-    older = expected_reasoning(gpt5, "high", None, True, {}, "x", Measured(1, Stat(1, 1), Stat(7, 7), Stat(0, 0), Stat(1, 1), current=False))
+    older = expected_reasoning(gpt5, "high", None, True, {}, "x", measured(1, Stat(7, 7), current=False))
     assert older.source == "median over 1 eval call, on an earlier version of the file"
 
 

@@ -8,8 +8,12 @@ model by orders of magnitude; the defaults are a starting point to be replaced b
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..catalog import ModelCard
+
+if TYPE_CHECKING:
+    from ..evals.usage import MeasuredUsage
 
 EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 # Reasoning tokens per call assumed at each effort when nothing better is known (documented in the README).
@@ -59,18 +63,17 @@ def expected_reasoning(
     uses_reasoning: bool,
     configured: dict[str, int],
     config_name: str,
-    measured: object | None = None,
+    measured: "MeasuredUsage | None" = None,
 ) -> Reasoning:
-    """Reasoning tokens to price per call; `measured` is an evals MeasuredUsage for this model and effort."""
+    """Reasoning tokens to price per call; `measured` is what eval runs measured for this model and effort."""
     level, why = effort_for(card, effort, budget, uses_reasoning)
     if level is None:
         return NO_REASONING
     if level == "none":
         return Reasoning("none", 0, "configured" if effort or budget is not None else "assumed", "reasoning is off", why, budget=budget)
-    if measured is not None and getattr(measured, "calls", 0):
-        stat = measured.reasoning_tokens  # type: ignore[attr-defined]
-        earlier = "" if getattr(measured, "current", True) else ", on an earlier version of the file"
-        calls = measured.calls  # type: ignore[attr-defined]
+    if measured is not None and measured.calls:
+        stat, calls = measured.reasoning_tokens, measured.calls
+        earlier = "" if measured.current else ", on an earlier version of the file"
         return Reasoning(
             level, round(stat.median), "measured", f"median over {calls:,} eval call{'s' if calls != 1 else ''}{earlier}", why, round(stat.p95), budget
         )
