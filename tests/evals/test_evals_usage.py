@@ -293,6 +293,9 @@ async def test_the_store_is_read_again_only_when_a_run_changes(reasoning, monkey
     data["groups"][0]["samples"]["reasoning"] = [7, 7, 7, 7]
     usage_file.write_text(json.dumps(data))
     os.utime(usage_file, ns=(1, 1))  # a rewrite within the file system's timestamp tick is still seen
+    # Another process's run is seen once the folder is listed again, after a short pause (not per keystroke).
+    assert measured_usage(reasoning.root, prompt, "gpt-5", "high", text).reasoning_tokens.median != 7.0
+    monkeypatch.setattr(measured, "RELIST_SECONDS", 0.0)
     assert measured_usage(reasoning.root, prompt, "gpt-5", "high", text).reasoning_tokens.median == 7.0
     assert len(opened) == 1
 

@@ -67,7 +67,8 @@ def stable_prefix(
     if per_call is None:
         return Prefix(prompt_tokens, breakpoints=_marks(breakpoints, ends)), leads
     message, var = per_call
-    values = sum(_value_tokens(v.value, tokenizer) for c in counts[message:] for v in c.message.variables)
+    seen: dict[str, int] = {}  # a value used in many places (a question in every example) is counted once
+    values = sum(_value_tokens(v.value, tokenizer, seen) for c in counts[message:] for v in c.message.variables)
     after = max(0, prompt_tokens - (stable or 0) - values)
     return Prefix(stable or 0, message, var.name, after, _marks(breakpoints, ends)), leads
 
@@ -78,8 +79,11 @@ def _marks(breakpoints: list[int], ends: dict[int, int]) -> tuple[int, ...]:
     return tuple(sorted({ends[p] for p in positions if p in ends}))
 
 
-def _value_tokens(value: Any, tokenizer: Tokenizer) -> int:
+def _value_tokens(value: Any, tokenizer: Tokenizer, seen: dict[str, int]) -> int:
     if value is None:
         return 0
-    text = value if isinstance(value, str) else str(value)
-    return tokenizer.count(text[:20000])  # a sample value's size, not a bound on what a real call sends
+    text = (value if isinstance(value, str) else str(value))[:20000]  # a sample's size, not a bound on a real call's
+    found = seen.get(text)
+    if found is None:
+        found = seen[text] = tokenizer.count(text)
+    return found

@@ -15,6 +15,7 @@ import math
 import os
 import statistics
 import threading
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -144,6 +145,8 @@ def write_usage(result: RunResult, folder: Path) -> Path | None:
     target = folder / USAGE_FILE
     data = json.dumps({"v": USAGE_VERSION, "started_at": result.started_at, "groups": groups}, ensure_ascii=False)
     write_atomic(target, data.encode("utf-8"))
+    with _lock:
+        _listed.clear()  # this process's own run is read on the next question, not after the pause below
     return target
 
 
@@ -164,6 +167,10 @@ class _Version:
 _indexes: dict[str, tuple[tuple, dict[tuple[str, str | None], list[tuple[str, str, str, list, str]]]]] = {}
 _answers: dict[tuple, MeasuredUsage | None] = {}
 _lock = threading.Lock()
+# runs folder -> (when it was listed, its signature). The editor asks on every keystroke; a run store of
+# 200 runs is 200 stats, so it is listed again only after a pause (runs written here clear it at once).
+_listed: dict[str, tuple[float, tuple]] = {}
+RELIST_SECONDS = 2.0
 
 
 def _signature(runs: str) -> tuple[tuple[str, int, int], ...]:
@@ -222,7 +229,17 @@ def _build(runs: str, signature: tuple[tuple[str, int, int], ...]) -> dict:
 
 def _index(root: Path) -> tuple[tuple, dict]:
     runs = os.path.join(root, ".promptwise", "runs")
-    signature = _signature(runs)
+    now = time.monotonic()
+    with _lock:
+        listed = _listed.get(runs)
+    if listed is not None and now - listed[0] < RELIST_SECONDS:
+        signature = listed[1]
+    else:
+        signature = _signature(runs)
+        with _lock:
+            if len(_listed) > 256:
+                _listed.clear()
+            _listed[runs] = (now, signature)
     with _lock:
         found = _indexes.get(runs)
         if found is not None and found[0] == signature:
@@ -264,6 +281,8 @@ def _measured(root: Path, prompt: Path, model: str, effort: str | None, text: st
     if not signature:
         return None
     key = prompt_key(root, prompt)
+    if not index.get((key, effort)):
+        return None  # no run measured this prompt at this effort: no need to hash its text
     sha = text_sha256(text) if text is not None else None
     memo = (str(root), signature, key, model, effort, sha)
     with _lock:
