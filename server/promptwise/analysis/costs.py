@@ -158,9 +158,9 @@ def _long_context(a: "Analysis") -> list[Finding]:
 
 def _usage_of(cost) -> Usage:
     return Usage(
-        sum(p.tokens for p in cost.parts if p.part in ("input", "cache_read", "cache_write", "cache_write_1h")),
+        sum(p.tokens for p in cost.parts if p.part in ("input", "cache_read", "cache_write")),
         cost.tokens("cache_read"),
-        cost.tokens("cache_write") + cost.tokens("cache_write_1h"),
+        cost.tokens("cache_write"),
         cost.tokens("output"),
         cost.tokens("reasoning"),
     )

@@ -19,7 +19,7 @@ class AssertionResult(BaseModel):
 class CostPartResult(BaseModel):
     """One part of a call's cost: its tokens, the unit price and the price-map field that price came from."""
 
-    part: str = Field(description="input, cache_read, cache_write, cache_write_1h, output or reasoning.")
+    part: str = Field(description="input, cache_read, cache_write, output or reasoning.")
     tokens: int
     unit_price: float = Field(description="USD per token.")
     cost: float = Field(description="USD: tokens x unit price.")

@@ -20,7 +20,6 @@ PART_NAMES = {
     "input": "input",
     "cache_read": "cached input",
     "cache_write": "cache write",
-    "cache_write_1h": "cache write (1 hour)",
     "output": "output",
     "reasoning": "reasoning",
 }
@@ -105,7 +104,6 @@ def price_usage(
     *,
     output_source: str = "counted",
     reasoning_source: str = "counted",
-    one_hour_write: bool = False,
     long_context: bool = True,
 ) -> CallCost | None:
     """The cost of one call with these tokens on `card`; None when the map has no input or output price.
@@ -132,7 +130,7 @@ def price_usage(
     if not add("input", usage.input_tokens - cached - written):
         return None
     add("cache_read", cached, fallback="input")
-    add("cache_write_1h" if one_hour_write else "cache_write", written, fallback="input")
+    add("cache_write", written, fallback="input")  # the 5-minute cache; 1-hour writes are not modelled
     if not add("output", usage.output_tokens, output_source):
         return None
     add("reasoning", usage.reasoning_tokens, reasoning_source, fallback="output")

@@ -18,7 +18,6 @@ BASE_FIELDS = {
     "input": "input_cost_per_token",
     "cache_read": "cache_read_input_token_cost",
     "cache_write": "cache_creation_input_token_cost",
-    "cache_write_1h": "cache_creation_input_token_cost_above_1hr",
     "output": "output_cost_per_token",
     "reasoning": "output_cost_per_reasoning_token",
 }
