@@ -13,6 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from ..catalog import today
+from ..evals.usage import measured_usage
 from ..formats import Finding, Related, Severity
 from ..pricing.cost import Usage, price_usage
 from ..pricing.estimate import Prefix, estimate_call
@@ -22,6 +23,7 @@ from ..text import Span
 
 if TYPE_CHECKING:
     from ..config import LoadedConfig
+    from ..evals.usage import MeasuredUsage
     from . import Analysis
 
 NEAR_TIER = 0.9  # within 10% of a long-context threshold
@@ -75,16 +77,10 @@ def output_source_of(a: "Analysis", config: "LoadedConfig") -> str:
     return f"expected_output_tokens default ({config.settings.expected_output_tokens:,}), assumed"
 
 
-def _measured(config: "LoadedConfig", a: "Analysis", effort: str | None):
-    """Eval usage measured for this file, model and effort, when evals have run; never fails the analysis."""
-    try:
-        from ..evals.usage import measured_usage
-    except ImportError:
-        return None
-    try:
-        return measured_usage(config.root, a.document.path, a.card.name if a.card else a.model, effort, a.document.text)
-    except Exception:  # a corrupt run store costs the measurement, never the analysis
-        return None
+def _measured(config: "LoadedConfig", a: "Analysis", effort: str | None) -> "MeasuredUsage | None":
+    """Eval usage measured for this file, model and effort, when evals have run (None otherwise, and for a
+    run store in any state: it never fails the analysis)."""
+    return measured_usage(config.root, a.document.path, a.card.name if a.card else a.model, effort, a.document.text)
 
 
 def cost_findings(a: "Analysis", config: "LoadedConfig") -> list[Finding]:

@@ -19,10 +19,11 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from ..files import write_atomic
-from .results import CaseResult, MeasuredGroup, RunResult, UsageStat
+if TYPE_CHECKING:  # the pydantic result models are for writing runs; the editor only reads the store
+    from .results import CaseResult, MeasuredGroup, RunResult, UsageStat
 
 USAGE_FILE = "usage.json"
 USAGE_VERSION = 1
@@ -101,13 +102,17 @@ def _stat(values: Sequence[float]) -> Stat:
     return Stat(float(statistics.median(ordered)), float(ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]))
 
 
-def _usage_stat(values: Sequence[float]) -> UsageStat:
+def _usage_stat(values: Sequence[float]) -> "UsageStat":
+    from .results import UsageStat
+
     s = _stat(values)
     return UsageStat(median=s.median, p95=s.p95)
 
 
-def measure(suites: Iterable[SuiteCalls], results: list[CaseResult]) -> list[MeasuredGroup]:
+def measure(suites: Iterable[SuiteCalls], results: list["CaseResult"]) -> list["MeasuredGroup"]:
     """Medians and p95s per suite's prompt x model x effort over the calls this run made."""
+    from .results import MeasuredGroup
+
     groups = []
     for s in suites:
         for label, (model, effort) in s.models.items():
