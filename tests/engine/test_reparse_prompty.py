@@ -96,3 +96,16 @@ def test_keystrokes_after_a_template_wrote_a_role_line_keep_the_finding():
     script = [(False, 0.0, 7, "{{ missing }} "), (False, 0.875, 0, "Be brief. "), (True, 0.84375, 1, "Be brief. ")]
     doc = replay(PATH, Format.PROMPTY, text, len(head), script)
     assert "template-error" in [p.code for p in doc.problems]
+
+
+def test_an_edit_that_leaves_a_role_line_written_by_a_value_reparses_the_whole_file():
+    # "{{question}} system:" renders "... system:" while the value is defined; once the name is misspelt it
+    # renders empty and the line becomes a role line the template writes, which Prompty 2's strict mode refuses.
+    head = "---\nname: Support\nmodel:\n  id: gpt-4o\ninputs:\n  question:\n    sample: Where is my order?\n---\n"
+    text = head + "{{question}} system:\nBe brief. "
+    at = text.index("ion}}")
+    new = text[:at] + "x" + text[at:]
+    doc = reparse_document(parse_document(PATH, text, Format.PROMPTY), new, Edit(at, at, at + 1))
+    fresh = parse_document(PATH, new, Format.PROMPTY)
+    assert snapshot(doc) == snapshot(fresh)
+    assert "template-error" in [p.code for p in doc.problems]

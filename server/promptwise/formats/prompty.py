@@ -414,8 +414,8 @@ def reparse_prompty(old: PromptDocument, text: str, edit: Edit) -> PromptDocumen
     touched: set[str] = set()
     section = (message.role, message.name, message.header, body)
     made, cost = _render_section(doc, text, layout, section, values, budget, touched)
-    if len(made) != 1 or budget.stopped or made[0].problems:
-        return None
+    if len(made) != 1 or budget.stopped or made[0].problems or made[0].header != message.header:
+        return None  # the edit made a value write a role line (the section's own text went empty): strict mode may object
     made[0].render_cost = cost
     after = old.messages[at + 1 :]
     if not budget.fits(sum(m.render_cost[0] for m in after), sum(m.render_cost[1] for m in after)):
