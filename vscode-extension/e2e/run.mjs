@@ -150,7 +150,7 @@ async function trustedRun() {
   // A file over its budget that the safe trims can bring under it: the onboarding notes (duplicated paragraphs)
   // with a budget between their size with and without the duplicates. The [budgets] table is last in the file.
   fs.copyFileSync(path.join(folder, ".github/instructions/onboarding.instructions.md"), path.join(folder, OVER_BUDGET));
-  fs.appendFileSync(path.join(folder, "promptwise.toml"), `\n"${OVER_BUDGET}" = 500\n`);
+  addLastBudget(path.join(folder, "promptwise.toml"), OVER_BUDGET, 500);
   const marker = plantHostileFiles(folder, path.join(sessionRoot, "marker"));
   log(`workspace ${folder}`);
 
@@ -213,7 +213,8 @@ async function trustedRun() {
 
     await step("a hover on a message shows its tokens and cost", async () => {
       const system = contractCheck.messages[0];
-      const inputPerToken = contractCount.cost / total;
+      // A message's hover prices it at the uncached input price (the cold call's input part).
+      const inputPerToken = contractCount.estimate.cold.parts.find((p) => p.part === "input").unit_price;
       await gotoLine(system.line + 1, 3);
       await runCommand("Show or Focus Hover");
       const hover = page.locator(".monaco-hover:not(.hidden)").first();
@@ -242,7 +243,8 @@ async function trustedRun() {
     });
 
     await step("the status bar shows total tokens, cost per call and budget use, in the error colour", async () => {
-      const expected = `${tokens(total)} · ${money(contractCount.cost_per_call)}/call · ${share(contractCheck.budget_share)} of budget`;
+      const warm = contractCount.basis === "warm" ? " warm" : "";
+      const expected = `${tokens(total)} · ${money(contractCount.cost_per_call)}/call${warm} · ${share(contractCheck.budget_share)} of budget`;
       await waitFor(`the status bar "${expected}"`, async () => (await statusText()).includes(expected), 30_000);
       const background = await statusItem().evaluate((el) => getComputedStyle(el).backgroundColor);
       if (!background || background === "rgba(0, 0, 0, 0)" || background === "transparent") {
@@ -512,3 +514,13 @@ for (const r of results.filter((r) => r.status === "failed")) {
 const count = (s) => results.filter((r) => r.status === s).length;
 console.log(`e2e: ${count("passed")} passed, ${count("failed")} failed, ${count("skipped")} skipped`);
 process.exitCode = count("failed") > 0 || fatal ? 1 : 0;
+
+/** Add `"glob" = tokens` as the last entry of the config's [budgets] table (later globs win), wherever the table is. */
+function addLastBudget(config, glob, tokens) {
+  const text = fs.readFileSync(config, "utf8");
+  const start = text.indexOf("\n[budgets]");
+  if (start < 0) throw new Error(`no [budgets] table in ${config}`);
+  const next = text.indexOf("\n[", start + 1);
+  const at = next < 0 ? text.length : next;
+  fs.writeFileSync(config, `${text.slice(0, at).replace(/\n*$/, "\n")}"${glob}" = ${tokens}\n${text.slice(at)}`);
+}
