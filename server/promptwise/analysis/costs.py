@@ -13,7 +13,7 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from ..catalog import today
-from ..evals.usage import measured_usage
+from ..evals import usage as eval_usage
 from ..formats import Finding, Related, Severity
 from ..pricing.cost import Usage, price_usage
 from ..pricing.estimate import Prefix, estimate_call
@@ -80,7 +80,7 @@ def output_source_of(a: "Analysis", config: "LoadedConfig") -> str:
 def _measured(config: "LoadedConfig", a: "Analysis", effort: str | None) -> "MeasuredUsage | None":
     """Eval usage measured for this file, model and effort, when evals have run (None otherwise, and for a
     run store in any state: it never fails the analysis)."""
-    return measured_usage(config.root, a.document.path, a.card.name if a.card else a.model, effort, a.document.text)
+    return eval_usage.measured_usage(config.root, a.document.path, a.card.name if a.card else a.model, effort, a.document.text)
 
 
 def cost_findings(a: "Analysis", config: "LoadedConfig") -> list[Finding]:
