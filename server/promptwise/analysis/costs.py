@@ -196,21 +196,23 @@ def _cache_busting(a: "Analysis") -> list[Finding]:
 
 
 def _static_after(a: "Analysis", index: int) -> list[Related]:
-    """The largest stable parts the per-call content keeps out of the cache."""
-    path = a.document.path
-    parts: list[tuple[int, Related]] = []
-    for count in a.messages[index:]:
+    """The largest stable parts the per-call content keeps out of the cache (worded only for those shown)."""
+    sizes: list[tuple[int, int]] = []
+    for i in range(index, len(a.messages)):
+        count = a.messages[i]
         if count.message.on_use:
             continue
         stable = count.tokens - (count.stable_tokens or 0) if count.message.variables else count.tokens
-        if count is a.messages[index] or count.message.variables:
-            label = f"the rest of this {count.message.role} message"
-        else:
-            label = f"{count.message.role} message"
-        where = count.message.header if len(count.message.header) else count.message.body
-        parts.append((stable, Related(path, where, f"{label}: about {stable:,} tokens not cached")))
-    parts.sort(key=lambda p: -p[0])
-    return [r for tokens, r in parts[:3] if tokens >= 32]
+        if stable >= 32:
+            sizes.append((stable, i))
+    sizes.sort(reverse=True)
+    path, out = a.document.path, []
+    for stable, i in sizes[:3]:
+        message = a.messages[i].message
+        label = f"the rest of this {message.role} message" if i == index or message.variables else f"{message.role} message"
+        where = message.header if len(message.header) else message.body
+        out.append(Related(path, where, f"{label}: about {stable:,} tokens not cached"))
+    return out
 
 
 def _breakpoint(a: "Analysis") -> list[Finding]:

@@ -89,8 +89,24 @@ _GEMINI_MINIMUMS = ((re.compile(r"2\.5-flash(?!-lite)"), 1024),)
 ASSUMED_SOURCE = "no published rule in promptwise's table for this provider: assumed automatic above 1,024 tokens"
 
 
+_MEMO: dict[tuple[int, int], tuple[ModelCard, Any, CacheRule | None]] = {}
+
+
 def rule_for(card: ModelCard, overrides: Mapping[str, Any] | None = None) -> CacheRule | None:
-    """The caching rule for a model, or None when its price map entry has no cache read price."""
+    """The caching rule for a model, or None when its price map entry has no cache read price.
+    Asked on every keystroke: remembered per card and overrides object (both live as long as the config)."""
+    key = (id(card), id(overrides))
+    found = _MEMO.get(key)
+    if found is not None and found[0] is card and found[1] is overrides:
+        return found[2]
+    rule = _rule_for(card, overrides)
+    if len(_MEMO) > 512:
+        _MEMO.clear()
+    _MEMO[key] = (card, overrides, rule)
+    return rule
+
+
+def _rule_for(card: ModelCard, overrides: Mapping[str, Any] | None) -> CacheRule | None:
     if card.prices.get("cache_read_input_token_cost") is None and card.cache_read_cost_per_token is None:
         return None
     rule = RULES.get(card.provider)

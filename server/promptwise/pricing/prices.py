@@ -43,11 +43,27 @@ def long_context_tier(card: ModelCard, input_tokens: int) -> int | None:
     return crossed[-1] if crossed else None
 
 
+_MEMO: dict[tuple[int, str, str, int | None], tuple[ModelCard, UnitPrice | None]] = {}
+
+
 def unit_price(card: ModelCard, part: str, service_tier: str = "standard", above: int | None = None) -> UnitPrice | None:
     """The price of one token of `part`, at the service tier and long-context tier; None when the map has none.
 
     A tier the map does not price for this part falls back to the standard price, with a note saying so:
-    the figure is then the list price, not a guess at a discount."""
+    the figure is then the list price, not a guess at a discount. Asked several times a keystroke, so
+    remembered per card (cards are immutable and live as long as their catalog)."""
+    key = (id(card), part, service_tier, above)
+    found = _MEMO.get(key)
+    if found is not None and found[0] is card:
+        return found[1]
+    price = _unit_price(card, part, service_tier, above)
+    if len(_MEMO) > 4096:
+        _MEMO.clear()
+    _MEMO[key] = (card, price)
+    return price
+
+
+def _unit_price(card: ModelCard, part: str, service_tier: str, above: int | None) -> UnitPrice | None:
     base = BASE_FIELDS[part]
     tier = SERVICE_TIERS.get(service_tier, "")
     long = f"_above_{above // 1000}k_tokens" if above else ""
