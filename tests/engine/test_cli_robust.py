@@ -278,7 +278,7 @@ def test_paragraphs_are_found_in_one_pass(tmp_path):
     (tmp_path / "AGENTS.md").write_text(" " * (1 << 20) + "\n" + ("\t" * 1000 + "\n") * 500)
     result = run_subprocess("-m", "promptwise", "check", ".", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "1 files" in result.stdout
+    assert "\n1 file, " in result.stdout  # one file, in the singular
 
 
 def test_an_atomic_write_never_writes_through_a_planted_temporary_name(tmp_path, monkeypatch):

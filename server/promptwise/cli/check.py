@@ -276,7 +276,7 @@ def print_text(results: list[FileResult], config_problems: list[tuple[Path, int,
     total = sum(r.analysis.prompt_tokens for r in results if r.analysis)
     priced = [r.analysis.cost_per_call for r in results if r.analysis and r.analysis.cost_per_call is not None]
     spend = f", {output.money(sum(priced))} for one call of each" if priced else ""
-    print(f"\n{len(results)} files, {total:,} tokens{spend}, {errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}")
+    print(f"\n{len(results)} file{'s' if len(results) != 1 else ''}, {total:,} tokens{spend}, {errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}")
 
 
 def _count_findings(findings: list[Finding]) -> str:
