@@ -118,6 +118,19 @@ def test_models_filters(cli):
     assert cli("models", "--cheaper-than", "no-such-model").code == 2
 
 
+def test_models_leaves_out_zero_priced_and_retired_entries_unless_asked(cli, tmp_path):
+    (tmp_path / "promptwise.toml").write_text('[models."my-local"]\nprovider = "ollama"\ninput_cost_per_million = 0\noutput_cost_per_million = 0\n')
+    listed = json.loads(cli("models", "--json", cwd=tmp_path).out)
+    names = {m["model"] for m in listed}
+    assert "my-local" in names  # the user's own model, free or not, is always listed
+    bundled = [m for m in listed if m["model"] != "my-local"]
+    assert all(m["input_cost_per_million"] or m["output_cost_per_million"] for m in bundled)
+    assert all(not m["deprecation_date"] or m["deprecation_date"] >= "2026-12-01" for m in bundled)  # the pinned date
+    everything = json.loads(cli("models", "--json", "--all", cwd=tmp_path).out)
+    assert len(everything) > len(listed) and "computer-use-preview" in {m["model"] for m in everything} - names  # retired 2026-07-23
+    assert "(--all lists them)" in cli("models", "--provider", "openai", cwd=tmp_path).out
+
+
 def test_every_command_has_help(cli):
     for command in ("check", "count", "models", "schema", "lsp"):
         result = cli(command, "--help")

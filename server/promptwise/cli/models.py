@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from ..catalog import CAPABILITIES, Catalog, ModelCard
+from ..catalog import CAPABILITIES, Catalog, ModelCard, today
 from ..config import load_config
 from ..analysis import catalog_for
 from pathlib import Path
@@ -27,6 +27,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--provider", action="append", default=[], help="only this provider (repeatable)")
     p.add_argument("--cheaper-than", metavar="MODEL", help="blended price below this model's")
     p.add_argument("--limit", type=int, default=0, help="show at most N models")
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="also list entries the map prices at $0 (adapters, local models, entries without a real price) and retired models",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
     failures.add_debug_arguments(p)
     p.set_defaults(run=run)
@@ -64,6 +69,17 @@ def select(catalog: Catalog, fits: int | None = None, supports: list[str] = (), 
     return found
 
 
+def hidden_reason(card: ModelCard, source: str) -> str | None:
+    """Why a bundled entry is left out of the default listing: a $0 price, or a retirement date gone by."""
+    if card.source != source:
+        return None  # a model the user's config adds or changes is always listed
+    if not card.input_cost_per_token and not card.output_cost_per_token:
+        return "priced at $0"
+    if card.deprecation_date and card.deprecation_date[:10] < today().isoformat():
+        return "retired"
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     catalog = catalog_for(load_config(Path.cwd()))
     reference = None
@@ -73,6 +89,18 @@ def run(args: argparse.Namespace) -> int:
             print(f"promptwise models: unknown or unpriced model '{args.cheaper_than}'", file=sys.stderr)
             return 2
     cards = select(catalog, args.fits, args.supports, args.provider, reference)
+    hidden: dict[str, int] = {}
+    if not args.all:
+        bundled = Catalog.bundled().get("gpt-4o")
+        source = bundled.source if bundled is not None else ""
+        kept = []
+        for card in cards:
+            why = hidden_reason(card, source)
+            if why is None:
+                kept.append(card)
+            else:
+                hidden[why] = hidden.get(why, 0) + 1
+        cards = kept
     if args.limit:
         cards = cards[: args.limit]
     if args.json:
@@ -94,7 +122,10 @@ def run(args: argparse.Namespace) -> int:
     ]
     headers = ["model", "provider", "input $/M", "cached $/M", "output $/M", "context", "max output", "supports", "retires"]
     print(output.table(headers, rows, right=(2, 3, 4, 5, 6)))
-    print(f"\n{len(cards)} models; prices from {cards[0].source if cards else 'the catalog'}")
+    print(f"\n{len(cards)} model{'s' if len(cards) != 1 else ''}; prices from {cards[0].source if cards else 'the catalog'}")
+    if hidden:
+        left_out = ", ".join(f"{n:,} {why}" for why, n in sorted(hidden.items()))
+        print(f"not listed: {left_out} (--all lists them)")
     return 0
 
 
