@@ -148,3 +148,10 @@ def test_python_dash_m_is_the_same_command(examples):
     result = run_subprocess("-m", "promptwise", "count", str(examples / "AGENTS.md"), "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["prompt_tokens"] > 1000
+
+
+def test_a_folder_without_prompt_files_points_at_plain_prompts(cli, tmp_path):
+    (tmp_path / "notes.txt").write_text("Summarize the ticket.\n", encoding="utf-8")
+    result = cli("check", str(tmp_path))
+    assert result.code == 0 and "no prompt files found" in result.out and "plain_prompts" in result.out
+    assert "\n0 files, 0 tokens" in result.out

@@ -234,7 +234,10 @@ def _fix(results: list[FileResult], paths: list[Path], args: argparse.Namespace)
 
 def print_text(results: list[FileResult], config_problems: list[tuple[Path, int, str]]) -> None:
     if not results:
-        print("no prompt files found")
+        print(
+            "no prompt files found: check reads .prompty, .prompt, agent and Copilot instruction files, and the plain "
+            "prompts that the plain_prompts globs in promptwise.toml match (by default prompts/**/*.txt and prompts/**/*.md)"
+        )
     rows = []
     monthly = costs.has_volume([r.analysis for r in results])  # the column only when some file has a volume
     for r in results:
