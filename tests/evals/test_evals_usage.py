@@ -276,6 +276,42 @@ async def test_a_corrupt_store_returns_none_and_spoils_no_other_run(reasoning):
     assert measured_usage(reasoning.root, prompt, "gpt-5", "high", text).calls == 4
 
 
+async def test_a_store_the_repository_carries_is_never_a_blocked_endless_or_outside_read(reasoning, tmp_path_factory):
+    """A cloned repository may hold its own .promptwise/runs: a usage.json that is a FIFO, a link to
+    /dev/zero, a link out of the workspace or too large is skipped, and the real runs still count."""
+    import threading
+
+    from promptwise import access
+
+    program_reasoning(reasoning.server, [100, 200, 300, 1000])
+    await saved_run(reasoning)
+    prompt = reasoning.root / "triage.prompty"
+    text = prompt.read_text()
+    runs = reasoning.root / ".promptwise" / "runs"
+    for name in ("29990101-fifo", "29990101-zero", "29990101-outside", "29990101-huge"):
+        (runs / name).mkdir()
+    os.mkfifo(runs / "29990101-fifo" / "usage.json")  # a plain open() waits for a writer forever
+    os.symlink("/dev/zero", runs / "29990101-zero" / "usage.json")  # a plain read() never ends
+    outside = tmp_path_factory.mktemp("outside") / "usage.json"
+    outside.write_text((runs / next(p.name for p in runs.iterdir() if not p.name.startswith("2999")) / "usage.json").read_text())
+    os.symlink(outside, runs / "29990101-outside" / "usage.json")
+    with open(runs / "29990101-huge" / "usage.json", "wb") as handle:
+        handle.truncate(65 * 1024 * 1024)  # sparse: over the 16 MiB limit without the disk
+    measured._listed.clear()
+    access.set_workspace([reasoning.root])
+    answers: list = []
+    try:
+        # On a thread of its own, so that a read that blocks fails this test instead of hanging the suite.
+        reader = threading.Thread(target=lambda: answers.append(measured_usage(reasoning.root, prompt, "gpt-5", "high", text)), daemon=True)
+        reader.start()
+        reader.join(30)
+    finally:
+        access.set_workspace(None)
+    assert not reader.is_alive(), "reading the run store blocked"
+    [found] = answers
+    assert found is not None and found.calls == 4  # the saved run alone: the copy outside was not read
+
+
 async def test_the_store_is_read_again_only_when_a_run_changes(reasoning, monkeypatch):
     program_reasoning(reasoning.server, [100, 200, 300, 1000])
     await saved_run(reasoning)

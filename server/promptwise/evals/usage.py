@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
+from .. import access
 from ..files import write_atomic
 if TYPE_CHECKING:  # the pydantic result models are for writing runs; the editor only reads the store
     from .results import CaseResult, MeasuredGroup, RunResult, UsageStat
@@ -28,6 +29,7 @@ if TYPE_CHECKING:  # the pydantic result models are for writing runs; the editor
 USAGE_FILE = "usage.json"
 USAGE_VERSION = 1
 MAX_RUNS = 200  # the most recent runs read; older ones no longer describe how the prompt is used
+MAX_USAGE_BYTES = 16 * 1024 * 1024  # a larger usage.json is not read (the editor reads the store on a keystroke)
 _FIELDS = ("prompt", "cached", "output", "reasoning")
 
 
@@ -187,7 +189,7 @@ def _signature(runs: str) -> tuple[tuple[str, int, int], ...]:
     found = []
     for name in names:
         try:
-            st = os.stat(os.path.join(runs, name, USAGE_FILE))
+            st = os.stat(os.path.join(runs, name, USAGE_FILE), follow_symlinks=False)
         except OSError:
             continue
         found.append((name, st.st_mtime_ns, st.st_size))
@@ -210,11 +212,16 @@ def _group_samples(group: dict[str, Any]) -> list[tuple[int, int, int, int]]:
 
 def _build(runs: str, signature: tuple[tuple[str, int, int], ...]) -> dict:
     index: dict[tuple[str, str | None], list] = {}
+    root = Path(runs).parent.parent
     for name, _, _ in signature:
+        # A repository may carry its own .promptwise/runs: a usage.json that is a FIFO, a device, a link out
+        # of the workspace or huge is left unread, like any file a prompt includes.
+        raw, _why = access.read_bytes(Path(runs, name, USAGE_FILE), MAX_USAGE_BYTES, origin=root)
+        if raw is None:
+            continue
         try:
-            with open(os.path.join(runs, name, USAGE_FILE), "rb") as handle:
-                data = json.loads(handle.read())
-        except (OSError, ValueError):
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
             continue  # a run being written, or a broken file: the others still count
         if not isinstance(data, dict) or data.get("v") != USAGE_VERSION or not isinstance(data.get("groups"), list):
             continue

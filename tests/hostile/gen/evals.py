@@ -1,6 +1,7 @@
 """Eval suites and cases files that cannot be checked in: a CSV field over 128 KiB, a 65 MiB cases file
 (sparse), a FIFO, links to /dev/zero and to a secret outside the workspace, and suites that are a FIFO,
-a link to /dev/zero, a symlink loop and a link to the secret."""
+a link to /dev/zero, a symlink loop and a link to the secret; and a run store whose usage.json files are
+not files to read."""
 
 from __future__ import annotations
 
@@ -21,3 +22,17 @@ def generate(workspace: Path, ctx) -> None:
     os.symlink("/dev/zero", workspace / "evals-zero.evals.yaml")
     os.symlink("evals-loop.evals.yaml", workspace / "evals-loop.evals.yaml")
     os.symlink(ctx.secret_file, workspace / "evals-secret.evals.yaml")
+    generate_run_store(workspace, ctx)
+
+
+def generate_run_store(workspace: Path, ctx) -> None:
+    """A run store the repository carries itself (the editor reads `.promptwise/runs/*/usage.json` on a
+    keystroke): a FIFO, a link to /dev/zero, a link to a file outside the workspace, and a sparse 65 MiB file."""
+    runs = workspace / ".promptwise" / "runs"
+    for name in ("zz-fifo", "zz-zero", "zz-outside", "zz-huge"):
+        (runs / name).mkdir(parents=True)
+    os.mkfifo(runs / "zz-fifo" / "usage.json")
+    os.symlink("/dev/zero", runs / "zz-zero" / "usage.json")
+    os.symlink(ctx.secret_file, runs / "zz-outside" / "usage.json")
+    with open(runs / "zz-huge" / "usage.json", "wb") as handle:
+        handle.truncate(65 * 1024 * 1024)
