@@ -35,11 +35,11 @@ def test_a_heading_inside_a_code_block_is_not_a_section() -> None:
 
 
 def test_tables_examples_and_an_unclosed_fence() -> None:
-    text = "| a | b |\n|---|---|\n| 1 | 2 |\n\n<examples>\n# inside\n</examples>\n~~~\nopen to the end"
+    text = "| a | b |\n|---|---|\n| 1 | 2 |\n\n<examples>\nshown\n</examples>\n~~~\nopen to the end"
     found = kinds(text)
     assert [(k, t) for k, t, _ in found] == [("table", "table"), ("examples", "<examples>"), ("code block", "code block")]
     assert found[0][2] == "| a | b |\n|---|---|\n| 1 | 2 |"
-    assert found[1][2] == "<examples>\n# inside\n</examples>"
+    assert found[1][2] == "<examples>\nshown\n</examples>"
     assert found[2][2].endswith("open to the end")
 
 
@@ -62,3 +62,19 @@ def test_short_messages_of_other_formats_get_no_breakdown(tmp_path: Path) -> Non
     analysis = analyze_text(tmp_path / "a.prompt", text, LoadedConfig(Config(), None, []))
     assert breakdowns(analysis) == []
     assert len(breakdowns(analysis, min_tokens=1)) == 1
+
+
+from hypothesis import given, settings, strategies as st
+
+from promptwise.analysis.sections import sections_starting_between
+
+_LINES = st.sampled_from(["# A", "## B", "### C", "text", "```", "~~~~", "```py", "| t |", "", "#nohead", "  # indented", "<examples>", "</examples>"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_LINES, max_size=30), st.sampled_from(["\n", "\r\n", "\r"]), st.integers(0, 400), st.integers(0, 400))
+def test_a_window_finds_the_sections_a_whole_outline_finds(lines: list[str], eol: str, a: int, b: int) -> None:
+    text = "intro" + eol + eol.join(lines)
+    first, last = sorted((min(a, len(text)), min(b, len(text))))
+    whole = [p for p in outline(text, 0, len(text)) if p.kind == "section" and first <= p.span.start <= last]
+    assert sections_starting_between(text, 0, len(text), first, last) == whole

@@ -16,10 +16,12 @@ from ..formats import Format, Message
 from ..text import Span
 
 DEFAULT_MIN_TOKENS = 400
-_HEADING = re.compile(r"[ ]{0,3}(#{1,6})(?:[ \t]+(.*?))?[ \t#]*$")
-_FENCE = re.compile(r"[ ]{0,3}(`{3,}|~{3,})")
-_TABLE_ROW = re.compile(r"[ ]{0,3}\|")
-_EXAMPLE_OPEN = re.compile(r"\s*<(examples?)\b[^>]*>", re.IGNORECASE)
+_MARK = re.compile(r"(?:(#{1,6})(?=[ \t\r\n]|\Z)|(`{3,}|~{3,})|\|)|<(/?)(examples?)\b", re.IGNORECASE)
+# What a line that opens or closes a part starts with. Lines are found with str.find, not read one by
+# one: a keystroke's hints in a 1 MiB file must stay within a millisecond or two. Parts are recognised
+# at the start of a line (Markdown allows up to three spaces of indent; those are left out).
+_OPENERS = ("#", "```", "~~~", "|", "<")
+_EOL = re.compile(r"[\r\n]")
 
 
 @dataclass(frozen=True)
@@ -57,25 +59,14 @@ class Breakdown:
         return sorted(self.parts, key=lambda p: -p.tokens)[:limit]
 
 
-def lines(text: str, start: int, end: int) -> Iterator[tuple[int, int, str]]:
-    """(start, end, text) of each line of text[start:end]; `\\n`, `\\r\\n` and `\\r` all end a line."""
-    pos = start
-    while pos < end:
-        cut = pos
-        while cut < end and text[cut] not in "\r\n":
-            cut += 1
-        yield pos, cut, text[pos:cut]
-        if cut < end and text[cut] == "\r" and cut + 1 < end and text[cut + 1] == "\n":
-            cut += 1
-        pos = cut + 1
-
-
 def outline(text: str, start: int, end: int) -> list[Part]:
-    """The sections, fenced code blocks, tables and `<examples>` blocks of text[start:end], untallied."""
+    """The sections, fenced code blocks, tables and `<examples>` blocks of text[start:end], untallied.
+    `\n`, `\r\n` and `\r` all end a line."""
+    segment = text[start:end]
     parts: list[Part] = []
     open_sections: list[tuple[int, int, str, Span]] = []  # (level, start, title, heading)
-    fence: tuple[str, int, str] | None = None  # (marker, start, info)
-    table: tuple[int, int] | None = None  # (start, end of its last row)
+    fence: tuple[str, int, str] | None = None  # (marker, start, title)
+    table: list[int] | None = None  # [start, end of its last row]
     example: tuple[str, int] | None = None
 
     def close_sections(level: int, at: int) -> None:
@@ -86,47 +77,138 @@ def outline(text: str, start: int, end: int) -> list[Part]:
     def close_table() -> None:
         nonlocal table
         if table is not None:
-            parts.append(Part("table", "table", Span(*table)))
+            parts.append(Part("table", "table", Span(start + table[0], start + table[1])))
             table = None
 
-    for line_start, line_end, line in lines(text, start, end):
+    for line_start in _candidate_lines(segment):
+        eol = _EOL.search(segment, line_start)
+        line_end = eol.start() if eol else len(segment)
+        line = segment[line_start:line_end]
+        m = _MARK.match(line)
+        if m is None:
+            continue
+        if table is not None and not _next_line(segment, table[1], line_start):
+            close_table()
         if fence is not None:
-            if line.lstrip(" ").startswith(fence[0][0] * len(fence[0])) and not line.strip().strip(fence[0][0]):
-                parts.append(Part("code block", fence[2] or "code block", Span(fence[1], line_end)))
+            marker = m.group(2)
+            if marker and marker[0] == fence[0][0] and len(marker) >= len(fence[0]) and not line.strip().strip(marker[0]):
+                parts.append(Part("code block", fence[2], Span(start + fence[1], start + line_end)))
                 fence = None
             continue
-        opened = _FENCE.match(line)
-        if opened:
+        if example is not None and m.group(3) and m.group(4).lower() == example[0].lower():
+            parts.append(Part("examples", f"<{example[0]}>", Span(start + example[1], start + line_end)))
+            example = None
+            continue
+        if m.group(2):
             close_table()
-            info = line[opened.end() :].strip().split(" ")[0]
-            fence = (opened.group(1), line_start, f"{info} code block" if info else "code block")
-            continue
-        if example is not None:
-            if re.search(rf"</{example[0]}\s*>", line, re.IGNORECASE):
-                parts.append(Part("examples", f"<{example[0]}>", Span(example[1], line_end)))
-                example = None
-            continue
-        tag = _EXAMPLE_OPEN.match(line)
-        if tag and not re.search(rf"</{tag.group(1)}\s*>", line, re.IGNORECASE):
+            info = line.strip()[len(m.group(2)) :].strip().split(" ")[0]
+            fence = (m.group(2), line_start, f"{info} code block" if info else "code block")
+        elif m.group(4):
+            if example is None and not m.group(3) and not re.search(rf"</{m.group(4)}\s*>", line, re.IGNORECASE):
+                close_table()
+                example = (m.group(4), line_start)
+        elif m.group(1):
             close_table()
-            example = (tag.group(1), line_start)
-            continue
-        if _TABLE_ROW.match(line):
-            table = (table[0] if table else line_start, line_end)
-            continue
-        close_table()
-        heading = _HEADING.match(line)
-        if heading:
-            level = len(heading.group(1))
-            close_sections(level, line_start)
-            open_sections.append((level, line_start, (heading.group(2) or "").strip(), Span(line_start, line_end)))
+            level = len(m.group(1))
+            close_sections(level, start + line_start)
+            title = line.strip()[level:].strip().rstrip("#").strip()
+            open_sections.append((level, start + line_start, title, Span(start + line_start, start + line_end)))
+        else:  # a table row
+            table = [table[0] if table else line_start, line_end]
     if fence is not None:  # an unclosed fence runs to the end, as Markdown renders it
-        parts.append(Part("code block", fence[2] or "code block", Span(fence[1], end)))
+        parts.append(Part("code block", fence[2], Span(start + fence[1], end)))
     if example is not None:
-        parts.append(Part("examples", f"<{example[0]}>", Span(example[1], end)))
+        parts.append(Part("examples", f"<{example[0]}>", Span(start + example[1], end)))
     close_table()
     close_sections(0, end)
     return sorted(parts, key=lambda p: (p.span.start, -p.span.end))
+
+
+def _candidate_lines(segment: str) -> list[int]:
+    """Starts of the lines that begin with one of _OPENERS, in order."""
+    found = [0] if segment.startswith(_OPENERS) else []
+    for eol in ("\n", "\r") if "\r" in segment else ("\n",):
+        for opener in _OPENERS:
+            needle = eol + opener
+            at = segment.find(needle)
+            while at >= 0:
+                found.append(at + 1)
+                at = segment.find(needle, at + 1)
+    found.sort()
+    return found
+
+
+def _next_line(text: str, line_end: int, line_start: int) -> bool:
+    """Whether `line_start` begins the line right after the one ending at `line_end`."""
+    if text.startswith("\r\n", line_end):
+        return line_start == line_end + 2
+    return line_start == line_end + 1
+
+
+def sections_starting_between(text: str, start: int, end: int, first: int, last: int) -> list[Part]:
+    """The sections of text[start:end] whose heading line starts in [first, last], as `outline` finds them,
+    reading only the fences before `first` and the headings and fences up to the last section's end:
+    what the inlay hints of a visible range need, without an outline of a whole 1 MiB file."""
+    fence: str | None = None
+    for at in _lines_starting(text, start, end, start, ("```", "~~~")):
+        if at >= first:
+            break
+        fence = _fence_after(text, at, end, fence)
+    pending: list[tuple[int, int, str, Span]] = []
+    found: list[Part] = []
+    for at in _lines_starting(text, start, end, first, ("#", "```", "~~~")):
+        if at > last and not pending:
+            break
+        if text.startswith(("```", "~~~"), at):
+            fence = _fence_after(text, at, end, fence)
+            continue
+        if fence is not None:
+            continue
+        line_end = _line_end(text, at, end)
+        m = _MARK.match(text, at, line_end)
+        if m is None or not m.group(1):
+            continue
+        level = len(m.group(1))
+        while pending and pending[-1][0] >= level:
+            lvl, begin, title, heading = pending.pop()
+            found.append(Part("section", title, Span(begin, at), heading, lvl))
+        if at <= last:
+            title = text[at:line_end].strip()[level:].strip().rstrip("#").strip()
+            pending.append((level, at, title, Span(at, line_end)))
+    found += [Part("section", title, Span(begin, end), heading, lvl) for lvl, begin, title, heading in pending]
+    return sorted(found, key=lambda p: p.span.start)
+
+
+def _fence_after(text: str, at: int, end: int, fence: str | None) -> str | None:
+    """The open fence's marker after the fence line at `at`: opened, closed, or unchanged."""
+    line = text[at:_line_end(text, at, end)]
+    marker = line[: len(line) - len(line.lstrip(line[0]))]
+    if fence is None:
+        return marker if len(marker) >= 3 else None
+    if marker[0] == fence[0] and len(marker) >= len(fence) and not line.strip().strip(marker[0]):
+        return None
+    return fence
+
+
+def _line_end(text: str, at: int, end: int) -> int:
+    eol = _EOL.search(text, at, end)
+    return eol.start() if eol else end
+
+
+def _lines_starting(text: str, start: int, end: int, pos: int, openers: tuple[str, ...]) -> Iterator[int]:
+    """Starts of the lines of text[start:end] from `pos` on that begin with one of `openers`, in order."""
+    if pos == start and text.startswith(openers, start, end):
+        yield start
+    needles = [eol + o for eol in (("\n", "\r") if "\r" in text[start:end] else ("\n",)) for o in openers]
+    hits = {n: text.find(n, max(pos - 1, start), end) for n in needles}
+    while True:
+        live = [(at, n) for n, at in hits.items() if at >= 0]
+        if not live:
+            return
+        at, needle = min(live)
+        hits[needle] = text.find(needle, at + 1, end)
+        if at + 1 >= pos:
+            yield at + 1
 
 
 def wants_breakdown(fmt: Format, message_tokens: int, min_tokens: int = DEFAULT_MIN_TOKENS) -> bool:
