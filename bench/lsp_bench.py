@@ -11,6 +11,15 @@
    (one big instruction message).
 3. Resident memory of the server with 50 prompt files open and analyzed (target: under 150 MB).
 
+    .venv/bin/python bench/lsp_bench.py --edits [--baseline /tmp/base/server] [--rounds 2] [--keystrokes 60]
+
+4. `--edits`: every kind of edit of `lsp_edits.py` (typing in a sentence, at a line start, on a role line,
+   on a blank line, in a frontmatter value, inside a template tag) on each 1 MiB file, each key a didChange,
+   an inlayHint request for the 60 lines around it and a diagnostics pull, as VS Code sends them: p50, p95
+   and max per kind (targets 10 / 20 / 50 ms) and the server's CPU per keystroke. With `--baseline` (the
+   `server` folder of another checkout, e.g. `git worktree add /tmp/base HEAD`), the same keys are typed
+   into a server running those sources, in alternating rounds, and the ratios printed.
+
 What the cost model adds per keystroke, against the code before it in the same run: `bench/cost_bench.py`.
 """
 
@@ -19,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import compileall
+import os
 import random
 import statistics
 import subprocess
@@ -30,6 +40,9 @@ from pathlib import Path
 from lsprotocol import types as t
 from pygls.lsp.client import LanguageClient
 from pygls.protocol import default_converter
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import lsp_edits  # noqa: E402  (the kinds of edit the bench types)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -84,7 +97,9 @@ def typing_line(lines: list[str]) -> int:
 
 
 class Client:
-    def __init__(self) -> None:
+    def __init__(self, server_path: Path | None = None) -> None:
+        # With `server_path`, the server runs the promptwise sources there (a baseline checkout).
+        self.env = {**os.environ, "PYTHONPATH": str(server_path)} if server_path is not None else None
         self.lc = LanguageClient("lsp-bench", "1", converter_factory=default_converter)
         self.lc.feature(t.WORKSPACE_CONFIGURATION)(lambda params: [None for _ in params.items])
         self.lc.feature(t.WINDOW_SHOW_MESSAGE)(lambda params: None)
@@ -94,7 +109,7 @@ class Client:
 
     async def start(self, root: Path) -> float:
         began = time.perf_counter()
-        await self.lc.start_io(*SERVER)
+        await self.lc.start_io(*SERVER, env=self.env)
         caps = t.ClientCapabilities(
             text_document=t.TextDocumentClientCapabilities(
                 inlay_hint=t.InlayHintClientCapabilities(), diagnostic=t.DiagnosticClientCapabilities()
@@ -124,9 +139,25 @@ class Client:
             )
         )
 
+    def change(self, uri: str, start: tuple[int, int], end: tuple[int, int], text: str) -> None:
+        self.versions[uri] += 1
+        where = t.Range(t.Position(*start), t.Position(*end))
+        self.lc.text_document_did_change(
+            t.DidChangeTextDocumentParams(
+                t.VersionedTextDocumentIdentifier(version=self.versions[uri], uri=uri),
+                [t.TextDocumentContentChangePartial(range=where, text=text)],
+            )
+        )
+
     async def hints(self, uri: str, first: int, last: int) -> list[t.InlayHint]:
         params = t.InlayHintParams(t.TextDocumentIdentifier(uri), t.Range(t.Position(first, 0), t.Position(last, 0)))
         return await self.lc.text_document_inlay_hint_async(params)
+
+    async def pull(self, uri: str, previous: str | None) -> str | None:
+        """A diagnostics pull; the result id to send with the next one."""
+        params = t.DocumentDiagnosticParams(t.TextDocumentIdentifier(uri), previous_result_id=previous)
+        report = await self.lc.text_document_diagnostic_async(params)
+        return getattr(report, "result_id", None) or previous
 
     async def stop(self) -> None:
         await self.lc.shutdown_async(None)
@@ -197,6 +228,53 @@ async def typing(kind: str, folder: Path, keystrokes: int) -> tuple[list[float],
     return times, len(text.encode()), (top or first_hints)[0].label, rss, paused
 
 
+async def typing_edits(kind: str, folder: Path, keystrokes: int, server_path: Path | None) -> dict[str, dict[str, list[float]]]:
+    """Each kind of edit of `lsp_edits`, typed into the 1 MiB file as VS Code sends it: a one-key
+    didChange, an inlayHint request for the 60 lines around the edit, and a diagnostics pull (with the
+    last result id) that is not waited for: the next key goes as soon as the hints are back, as a user
+    types on. Milliseconds per keystroke until the hints arrive ("hints"; the first 5 are warm-up), the
+    server's CPU milliseconds per keystroke ("cpu"), and how long the pull after the last key took."""
+    text = big_prompt(kind)
+    path = folder / FILES[kind]
+    path.write_text(text, encoding="utf-8")
+    out: dict[str, dict[str, list[float]]] = {}
+    for edit in lsp_edits.edit_kinds(kind, text):
+        client = Client(server_path)  # a fresh server per kind: no edit pays for the one before
+        await client.start(folder)
+        uri = client.open(path, text)
+        cursor = lsp_edits.Cursor(text, edit.anchor)
+        first_line = cursor.position(edit.anchor)[0]
+        await client.hints(uri, max(0, first_line - 30), first_line + 30)
+        result_id = await client.pull(uri, None)
+        hints: list[float] = []
+        pulls: list[asyncio.Future] = []
+        cpu_began = 0.0
+        for i in range(keystrokes + 5):
+            if i == 5:
+                cpu_began = cpu_seconds(client.pid)
+            start, end, typed = cursor.press(edit.keys[i % len(edit.keys)])
+            line = start[0]
+            began = time.perf_counter()
+            client.change(uri, start, end, typed)
+            pulls.append(asyncio.ensure_future(client.pull(uri, result_id)))
+            await client.hints(uri, max(0, line - 30), line + 30)
+            hints.append((time.perf_counter() - began) * 1000)
+        cpu = (cpu_seconds(client.pid) - cpu_began) * 1000 / keystrokes
+        began = time.perf_counter()
+        last = await asyncio.gather(*pulls, return_exceptions=True)
+        settled = (time.perf_counter() - began) * 1000
+        assert not isinstance(last[-1], BaseException), f"the last pull failed: {last[-1]!r}"
+        await client.stop()
+        out[edit.name] = {"hints": hints[5:], "cpu": [cpu], "pull": [settled]}
+    return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process: less moved than latency by other work on a shared machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def full_analysis_ms(kind: str, folder: Path, repeat: int = 3) -> float:
     """The baseline: analyze the whole file from scratch (as `promptwise check` does) with a cold segment cache."""
     from promptwise.analysis import analyze_text
@@ -257,12 +335,64 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def summary(ms: list[float]) -> str:
+    return f"p50 {statistics.median(ms):5.1f}, p95 {pct(ms, 0.95):5.1f}, max {max(ms):5.1f}"
+
+
+async def edits_mode(keystrokes: int, rounds: int, baseline: Path | None, only: list[str] | None) -> None:
+    """Every kind of edit on each 1 MiB file, this code and the baseline in alternating rounds."""
+    servers = {"current": ROOT / "server"}
+    if baseline is not None:
+        servers["baseline"] = baseline.resolve()
+        compileall.compile_dir(servers["baseline"] / "promptwise", quiet=1)
+    got: dict[tuple[str, str, str], dict[str, list[float]]] = {}
+    rounds_p50: dict[tuple[str, str, str], list[float]] = {}
+    for _ in range(rounds):
+        for name, where in servers.items():
+            for kind in only or FILES:
+                with tempfile.TemporaryDirectory(prefix=f"promptwise-lsp-bench-{name}-") as tmp:
+                    found = await typing_edits(kind, Path(tmp), keystrokes, where)
+                for edit, times in found.items():
+                    into = got.setdefault((name, kind, edit), {"hints": [], "cpu": [], "pull": []})
+                    for key in into:
+                        into[key] += times[key]
+                    rounds_p50.setdefault((name, kind, edit), []).append(statistics.median(times["hints"]))
+    print(f"keystroke latency, one-key didChange -> inlayHint for 60 lines (+ a diagnostics pull), ms; {keystrokes} keystrokes x {rounds} rounds "
+          "(targets: p50 < 10, p95 < 20, max < 50); server CPU ms per keystroke; the last pull, ms after the last hints; "
+          "noise = the spread of the rounds' p50s")
+    worst = {"p50": 0.0, "p95": 0.0, "max": 0.0}
+    for kind in only or FILES:
+        for name_kind, edit in [(k[1], k[2]) for k in got if k[0] == "current" and k[1] == kind]:
+            cur = got[("current", kind, edit)]
+            line = (f"  {FILES[kind]:<12} {edit:<13} hints {summary(cur['hints'])} | CPU {statistics.median(cur['cpu']):4.1f}/key"
+                    f" | last pull {statistics.median(cur['pull']):4.0f}")
+            spread = rounds_p50[("current", kind, edit)]
+            line += f" | noise {min(spread):.1f}-{max(spread):.1f}"
+            worst = {"p50": max(worst["p50"], statistics.median(cur["hints"])), "p95": max(worst["p95"], pct(cur["hints"], 0.95)), "max": max(worst["max"], max(cur["hints"]))}
+            base = got.get(("baseline", kind, edit))
+            if base is not None:
+                b = base["hints"]
+                line += (f" || baseline {summary(b)} | CPU {statistics.median(base['cpu']):4.1f}/key || ratio p50 "
+                         f"{statistics.median(cur['hints']) / statistics.median(b):.2f}, p95 {pct(cur['hints'], 0.95) / pct(b, 0.95):.2f}, "
+                         f"max {max(cur['hints']) / max(b):.2f}, CPU {statistics.median(cur['cpu']) / statistics.median(base['cpu']):.2f}")
+            print(line)
+    print(f"worst over every kind: p50 {worst['p50']:.1f} ms, p95 {worst['p95']:.1f} ms, max {worst['max']:.1f} ms")
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer keystrokes")
     parser.add_argument("--keystrokes", type=int, default=None)
+    parser.add_argument("--edits", action="store_true", help="only the keystroke latency of every kind of edit (lsp_edits.py)")
+    parser.add_argument("--baseline", type=Path, default=None, help="with --edits: the `server` folder of baseline sources, timed in the same run")
+    parser.add_argument("--rounds", type=int, default=2, help="with --edits: alternating rounds per server (default 2)")
+    parser.add_argument("--files", nargs="*", choices=list(FILES), default=None, help="with --edits: only these kinds of file")
     args = parser.parse_args()
     keystrokes = args.keystrokes or (60 if args.quick else 300)
+    if args.edits:
+        compile_server()
+        await edits_mode(args.keystrokes or (30 if args.quick else 60), args.rounds, args.baseline, args.files)
+        return
     with tempfile.TemporaryDirectory(prefix="promptwise-lsp-bench-") as tmp:
         folder = Path(tmp)
         compile_server()

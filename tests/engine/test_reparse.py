@@ -62,15 +62,22 @@ def test_a_keystroke_inside_a_message_re_renders_only_that_message():
     assert snapshot(again) == snapshot(parse_document(PATH, new, Format.PROMPTY))
 
 
-def test_edits_that_can_change_the_structure_parse_the_whole_file():
+def test_edits_that_change_the_structure_re_render_only_the_sections_they_touch():
     text = HEAD + "system:\nBe brief.\nuser:\n{{question}}\n"
     doc = parse_document(PATH, text, Format.PROMPTY)
     in_frontmatter = text.index("gpt-4o")
     on_role_line = text.index("user:")
     new_role_line = text.index("Be brief.")
-    assert reparse_prompty(doc, text[:in_frontmatter] + "x" + text[in_frontmatter:], Edit(in_frontmatter, in_frontmatter, in_frontmatter + 1)) is None
-    assert reparse_prompty(doc, text[:on_role_line] + "x" + text[on_role_line:], Edit(on_role_line, on_role_line, on_role_line + 1)) is None
+    renamed = text[:in_frontmatter] + "x" + text[in_frontmatter:]
+    again = reparse_prompty(doc, renamed, Edit(in_frontmatter, in_frontmatter, in_frontmatter + 1))
+    assert again is not None and snapshot(again) == snapshot(parse_document(PATH, renamed, Format.PROMPTY))
+    assert again.messages[0].content is doc.messages[0].content  # no template: kept, not rendered again
+    broken = text[:on_role_line] + "x" + text[on_role_line:]  # "xuser:" is text of the system message
+    again = reparse_prompty(doc, broken, Edit(on_role_line, on_role_line, on_role_line + 1))
+    assert again is not None and snapshot(again) == snapshot(parse_document(PATH, broken, Format.PROMPTY))
+    assert [m.role for m in again.messages] == ["system"]
     split = text[:new_role_line] + "user:\n" + text[new_role_line:]
+    # Prompty 2 drops the "system:" line with nothing under it: the whole file is parsed.
     assert reparse_prompty(doc, split, Edit(new_role_line, new_role_line, new_role_line + 6)) is None
     # Prompty 2 gives no message for a role line with no line under it: "system:" is now empty.
     assert [m.role for m in reparse_document(doc, split, Edit(new_role_line, new_role_line, new_role_line + 6)).messages] == ["user", "user"]

@@ -12,15 +12,16 @@ from typing import Any
 import jinja2
 from jinja2.exceptions import SecurityError
 
-from ..text import Edit, Span
+from ..text import Span
 from . import prompty_mustache as mustache
 from . import prompty_render as engine
-from .common import apply_settings, body_offset, edited_message, first_int, message_span, read_include, rendered_copy, set_model, start_document
+from .common import apply_settings, body_offset, first_int, message_span, read_include, rendered_copy, set_model, start_document
 from .document import Finding, Format, Message, PromptDocument, Severity, Variable
 from .frontmatter import load_data
 from .limits import LIMIT_EXCEEDED, Budget, LimitExceeded, limits_for
 from .prompty_layout import (
     MARK,
+    PIECEWISE,
     THREAD,
     Layout,
     expand_rich,
@@ -30,12 +31,13 @@ from .prompty_layout import (
     owner_of,
     producer_of,
     sections_of,
-    still_simple,
+    stretches,
     rich_inputs,
     unmark,
+    window_error,
 )
 from .prompty_refs import resolve_references
-from .prompty_split import V2, role_of_line, source_role_lines, split
+from .prompty_split import V2, role_of_line, split
 from .prompty_tools import prompty_tools
 from .reasoning_settings import Options, cache_breakpoints, read_options
 from .sandbox import template_line
@@ -45,7 +47,9 @@ _VARIABLE = re.compile(r"\{\{-?\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
 _PROVIDERS = {"azure_openai": "azure", "azure": "azure", "openai": "openai", "serverless": None}
 
 
-def parse_prompty(path: Path, text: str, max_bytes: int | None = None) -> PromptDocument:
+def parse_prompty(path: Path, text: str, max_bytes: int | None = None, previous: PromptDocument | None = None) -> PromptDocument:
+    """`previous`: the parse of this text before an edit of its frontmatter alone (the body is the same
+    text, moved), whose sections without a template are kept instead of found and rendered again."""
     doc, body_start, _ = start_document(path, text, Format.PROMPTY, None, max_bytes)
     if doc.frontmatter:
         doc.frontmatter = resolve_references(doc, doc.frontmatter)
@@ -57,7 +61,8 @@ def parse_prompty(path: Path, text: str, max_bytes: int | None = None) -> Prompt
     read_options(doc, _options(data.get("model")))
     doc.samples = _samples(doc, data)
     doc.tools, doc.uncounted_tools = prompty_tools(data)
-    _build_messages(doc, text, body_start, doc.samples)
+    known = _known_body(doc, text, body_start, previous) if previous is not None else None
+    _build_messages(doc, text, body_start, doc.samples, known)
     doc.cache_breakpoints = cache_breakpoints(_options(data.get("model")), doc.messages)
     return doc
 
@@ -175,14 +180,16 @@ def _sample_file(doc: PromptDocument, ref: str) -> Any:
     return data
 
 
-def _build_messages(doc: PromptDocument, text: str, body_start: int, samples: dict[str, tuple[Any, str]]) -> None:
-    layout = layout_of(doc, text, body_start)
+def _build_messages(
+    doc: PromptDocument, text: str, body_start: int, samples: dict[str, tuple[Any, str]], known: tuple[Layout, dict] | None = None
+) -> None:
+    layout, kept = known if known is not None else (layout_of(doc, text, body_start), {})
     values = {k: v for k, (v, _) in samples.items()}
     threads = rich_inputs(doc.frontmatter) if layout.style == V2 else {}
     budget = Budget(limits_for(doc.max_bytes))
     touched: set[str] = set()
     if layout.simple and not threads:
-        messages = _render_sections(doc, text, layout, values, budget, touched)
+        messages = _render_sections(doc, text, layout, values, budget, touched, kept)
     else:
         messages = _render_whole(doc, text, layout, values, threads, budget, touched)
     doc.messages.extend(messages)
@@ -200,19 +207,20 @@ def _build_messages(doc: PromptDocument, text: str, body_start: int, samples: di
             )
     # A rich input with no sample still goes where it is written (a thread as no messages): worth a warning.
     empty = {name: kind for name, kind in threads.items() if (not isinstance(values.get(name), list) if kind == "thread" else values.get(name) is None)}
-    _attach_variables(doc, text, layout, samples, touched | set(empty))
+    _attach_variables(doc, text, layout, samples, touched | set(empty), kept if layout.simple and not threads else {})
     _report_undefined(doc, empty)
 
 
 def _render_sections(
-    doc: PromptDocument, text: str, layout: Layout, values: dict[str, Any], budget: Budget, touched: set[str]
+    doc: PromptDocument, text: str, layout: Layout, values: dict[str, Any], budget: Budget, touched: set[str], kept: dict | None = None
 ) -> list[Message]:
     """Each section rendered on its own (same result as the whole body when it is simple, and what is left
-    to show when the whole body cannot render)."""
+    to show when the whole body cannot render). `kept`: messages of sections without a template, by span."""
     messages: list[Message] = []
     carried = (0, 0)
     for section in sections_of(layout, text):
-        made, cost = _render_section(doc, text, layout, section, values, budget, touched)
+        known = kept.get((section[2].start, section[3].start, section[3].end)) if kept else None
+        made, cost = ([known], (0, 0)) if known is not None else _render_section(doc, text, layout, section, values, budget, touched)
         cost = (cost[0] + carried[0], cost[1] + carried[1])
         if made:
             made[0].render_cost = cost
@@ -242,7 +250,7 @@ def _render_section(
     rendered = source
     if not budget.stopped:  # after a limit was hit (and reported once), the rest is counted as written
         try:
-            rendered = engine.render(source, values, budget, layout.is_mustache, touched)
+            rendered = _render_text(source, values, budget, layout, touched)
         except Exception as exc:  # noqa: BLE001 - every failure of a template is a finding, never a crash
             problems.append(_template_problem(exc, source, body.start, header, budget))
     head = text[header.start : header.end]
@@ -259,6 +267,47 @@ def _render_section(
     if problems and not messages:  # keep the finding attached to a message
         messages.append(Message(role, message_span(header.start, body.end), header, body, source.strip(), name=name, problems=problems))
     return messages, (budget.output - used[0], budget.steps - used[1])
+
+
+def _render_text(source: str, values: dict[str, Any], budget: Budget, layout: Layout, touched: set[str]) -> str:
+    """One section's text rendered: a long one of a simple Jinja2 body run by run (see `stretches`), so
+    that only its few tagged lines go through Jinja2. A run that does not compile gives the error the
+    whole would give (`window_error`); anything else a run cannot do alone, the whole section does."""
+    if not (layout.simple and not layout.is_mustache and len(source) > PIECEWISE) or "{{" not in source:
+        return engine.render(source, values, budget, layout.is_mustache, touched)
+    runs, unclosed = stretches(source)
+    before = (budget.output, budget.steps)
+    seen = set(touched)
+    out: list[str] = []
+    at = 0
+    try:
+        for tagged, run in runs:
+            if tagged:
+                try:
+                    engine.compile_jinja(run)
+                except jinja2.TemplateSyntaxError:
+                    unclosed = at
+                    break
+                out.append(engine.render(run, values, budget, False, touched))
+            else:
+                budget.charge_output(len(run) - run.count("\r\n") if "\r" in run else len(run))
+                out.append(_jinja_newlines(run))
+            at += len(run)
+    except Exception:  # noqa: BLE001 - the whole section says what is wrong, and where
+        unclosed = -1
+    if unclosed is not None:
+        budget.output, budget.steps = before  # a template that does not compile renders nothing
+        touched.intersection_update(seen)
+        error = window_error(source, unclosed, engine.ENV.parse) if unclosed >= 0 else None
+        if error is not None:
+            raise error
+        return engine.render(source, values, budget, False, touched)
+    return "".join(out)
+
+
+def _jinja_newlines(text: str) -> str:
+    """Line breaks as Jinja2's lexer writes them in its output."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def _template_problem(exc: BaseException, source: str, at: int, fallback: Span, budget: Budget) -> Finding:
@@ -331,7 +380,9 @@ def _render_whole(
     return messages
 
 
-def _attach_variables(doc: PromptDocument, text: str, layout: Layout, samples: dict[str, tuple[Any, str]], touched: set[str]) -> None:
+def _attach_variables(
+    doc: PromptDocument, text: str, layout: Layout, samples: dict[str, tuple[Any, str]], touched: set[str], kept: dict | None = None
+) -> None:
     """Each template variable of the body, with its sample value, on the message whose source holds it.
     One without a value counts only when the rendering used it (not in a branch that is not rendered)."""
     if not doc.messages:
@@ -340,15 +391,41 @@ def _attach_variables(doc: PromptDocument, text: str, layout: Layout, samples: d
     whole = None if layout.simple else _free_names(text[layout.start :], layout)
     for section in sections_of(layout, text):
         body = section[3]
+        if kept and (section[2].start, body.start, body.end) in kept:
+            continue  # no template, no names
         source = text[body.start : body.end]
         _section_variables(doc, source, body.start, samples, touched, _free_names(source, layout) if whole is None else whole)
 
 
 def _free_names(source: str, layout: Layout) -> frozenset[str]:
+    if layout.simple and not layout.is_mustache and len(source) > PIECEWISE and "{{" in source:
+        runs, unclosed = stretches(source)  # no statement: the names of the whole are those of its tagged runs
+        try:
+            if unclosed is None:
+                return frozenset().union(*(engine.undeclared(run) for tagged, run in runs if tagged))
+        except jinja2.TemplateSyntaxError:
+            pass
+        broken = _first_broken(runs)
+        at = broken if broken is not None else unclosed
+        if at is not None and window_error(source, at, engine.ENV.parse) is not None:
+            return frozenset()  # the whole does not parse either
     try:
         return engine.mustache_names(source) if layout.is_mustache else engine.undeclared(source)
     except Exception:  # a syntax error (reported while rendering) or nesting too deep for the parser
         return frozenset()
+
+
+def _first_broken(runs: list[tuple[bool, str]]) -> int | None:
+    """Where the first tagged run that does not parse starts."""
+    at = 0
+    for tagged, run in runs:
+        if tagged:
+            try:
+                engine.undeclared(run)
+            except jinja2.TemplateSyntaxError:
+                return at
+        at += len(run)
+    return None
 
 
 def _section_variables(
@@ -380,58 +457,6 @@ def _report_undefined(doc: PromptDocument, rich: dict[str, str] | None = None) -
             doc.problem("undefined-variable", Severity.WARNING, message, var.span)
 
 
-def reparse_prompty(old: PromptDocument, text: str, edit: Edit) -> PromptDocument | None:
-    """The document after an edit inside one message's body, re-rendering only that message.
-
-    None when the edit may change more than that message (the frontmatter, a role line, where a
-    message starts or ends, a body whose statements reach across role lines): the caller parses the
-    whole file instead. Same result as parse_prompty.
-    """
-    where = edited_message(old, text, edit)
-    if where is None:
-        return None
-    at, first, last_new = where
-    message = old.messages[at]
-    layout = layout_of(old, text, body_offset(old), with_roles=False)
-    if not still_simple(old.text, text, layout.start, layout.is_mustache, edit) or rich_inputs(old.frontmatter) or any(p.code in (LIMIT_EXCEEDED, "template-error") for p in old.problems):
-        return None  # which message stops at a limit, or writes a role line, depends on all of them
-    if not (_literal(old, message, layout.style) and (at + 1 == len(old.messages) or _literal(old, old.messages[at + 1], layout.style))):
-        return None  # the section also holds messages a value wrote
-    if source_role_lines(text, first, last_new + 1, layout.style):
-        return None  # a new role line splits the message
-    if at == 0 and len(message.header) and source_role_lines(text, layout.start, message.header.start, layout.style):
-        return None  # sections before it gave no message; their rendering cost is on this one
-    delta = edit.delta
-    body = Span(message.body.start, message.body.end + delta)
-    if not len(message.header) and (body.start != layout.start or not text[body.start : body.end].strip()):
-        return None  # where the implicit first message starts has changed, or it is gone
-    doc = replace(old, text=text, messages=[], problems=[], _lines=None)
-    from_messages = {id(p) for m in old.messages for p in m.problems}
-    doc.problems = [p for p in old.problems if id(p) not in from_messages and p.code != "undefined-variable"]
-    values = {k: v for k, (v, _) in old.samples.items()}
-    before = old.messages[:at]
-    budget = Budget(limits_for(old.max_bytes), sum(m.render_cost[0] for m in before), sum(m.render_cost[1] for m in before))
-    touched: set[str] = set()
-    section = (message.role, message.name, message.header, body)
-    made, cost = _render_section(doc, text, layout, section, values, budget, touched)
-    if len(made) != 1 or budget.stopped or made[0].problems or made[0].header != message.header:
-        return None  # the edit made a value write a role line (the section's own text went empty): strict mode may object
-    made[0].render_cost = cost
-    after = old.messages[at + 1 :]
-    if not budget.fits(sum(m.render_cost[0] for m in after), sum(m.render_cost[1] for m in after)):
-        return None  # a later message would now stop at the limit
-    doc.messages = [*before, made[0], *(m.shifted(delta) for m in after)]
-    for m in doc.messages:
-        doc.problems.extend(m.problems)
-    source = text[body.start : body.end]
-    _section_variables(doc, source, body.start, old.samples, touched, _free_names(source, layout))
-    # A message that stopped at an error before reaching a name kept that name only if another used it.
-    if any(m.problems and any(not v.defined for v in m.variables) for m in doc.messages):
-        return None
-    _report_undefined(doc)
-    return doc
-
-
 def _literal(doc: PromptDocument, message: Message, style: str) -> bool:
     """Whether a message comes from a role line of the source (or is the implicit first one)."""
     if not len(message.header):
@@ -457,3 +482,6 @@ def _line_offset(source: str, lineno: int | None) -> int:
             break
         offset = nxt + 1
     return offset
+
+
+from .prompty_reparse import _known_body, reparse_prompty  # noqa: E402  (they use the rendering above)

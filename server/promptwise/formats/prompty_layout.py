@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Callable
+
+import jinja2
 
 from ..text import Edit, Span
 from .common import message_span
@@ -78,11 +80,11 @@ def is_simple(text: str, start: int, is_mustache: bool) -> bool:
         if known is text and at == start and kind == is_mustache:
             return simple
     simple = (_MUSTACHE_STRUCTURE_RE if is_mustache else _JINJA_STRUCTURE_RE).search(text, start) is None
-    _remember_simple(text, start, is_mustache, simple)
+    remember_simple(text, start, is_mustache, simple)
     return simple
 
 
-def _remember_simple(text: str, start: int, is_mustache: bool, simple: bool) -> None:
+def remember_simple(text: str, start: int, is_mustache: bool, simple: bool) -> None:
     if len(text) < _CACHED_TEXT:
         return  # scanning it again costs less than keeping it alive
     _SIMPLE_TEXTS.insert(0, (text, start, is_mustache, simple))
@@ -95,7 +97,7 @@ def still_simple(old: str, text: str, start: int, is_mustache: bool, edit: Edit)
         return False
     window = (_MUSTACHE_STRUCTURE_RE if is_mustache else _JINJA_STRUCTURE_RE).search(text, max(start, edit.start - 4), edit.new_end + 4)
     simple = window is None
-    _remember_simple(text, start, is_mustache, simple)
+    remember_simple(text, start, is_mustache, simple)
     return simple
 
 
@@ -274,3 +276,71 @@ def uses_mustache(template: Any) -> bool:
         if isinstance(template, dict):  # v2: template: {format: {kind: mustache}}
             template = template.get("kind")
     return isinstance(template, str) and template.lower() in ("mustache", "handlebars")
+
+
+# A section longer than this renders piece by piece (see stretches): Jinja2 lexes a 150 kB section in tens
+# of milliseconds, which a keystroke that merges two sections (`user:` -> `users:`) cannot afford.
+PIECEWISE = 16 * 1024
+
+
+def stretches(source: str) -> tuple[list[tuple[bool, str]], int | None]:
+    """The section's text cut at line starts into (has a tag, text) runs: the lines that hold `{{ ... }}`,
+    and the text between, which has no tag. In a simple body (no statement, comment or whitespace
+    control) rendering the runs one by one and joining them is rendering the whole: Jinja2's lexer is in
+    its data state at each cut when each tagged run renders on its own (a tag that really ends further on
+    leaves its run unterminated, which fails). With a tag that is not closed, the runs before its line
+    and where that line starts."""
+    out: list[tuple[bool, str]] = []
+    at = 0
+    find = source.find
+    while True:
+        tag = find("{{", at)
+        if tag < 0:
+            if at < len(source):
+                out.append((False, source[at:]))
+            return out, None
+        line = source.rfind("\n", at, tag) + 1 or at
+        if line > at:
+            out.append((False, source[at:line]))
+        end = line
+        while tag >= 0 and (tag < end or end == line):
+            close = find("}}", tag + 2)
+            if close < 0:
+                return out, line
+            end = find("\n", close + 2)
+            end = len(source) if end < 0 else end + 1
+            tag = find("{{", close + 2, end)
+        out.append((True, source[line:end]))
+        at = end
+
+
+# How far past a tag that does not compile its error is looked for, before the whole section is.
+ERROR_WINDOW = 4096
+_NEWLINES = re.compile(r"\r\n|\r|\n")
+_UNEXPECTED_CHAR = re.compile(r"unexpected char (?P<char>.+) at (?P<pos>\d+)", re.DOTALL)
+
+
+def window_error(source: str, at: int, parse: Callable[[str], Any]) -> Exception | None:
+    """The syntax error Jinja2 gives for `source` when the tag on the line starting at `at` does not
+    compile and every line before it does: found in the next few kB only, with the line numbers (and
+    the offset in "unexpected char" messages) of the whole. None when that window cannot tell (the error
+    may lie further on, or a string may end there): the caller compiles the whole."""
+    end = source.find("\n", at + ERROR_WINDOW)
+    window = source[at:] if end < 0 else source[at:end]
+    prefix = source[:at]
+    lines = prefix.count("\n") + prefix.count("\r") - prefix.count("\r\n") if "\r" in prefix else prefix.count("\n")
+    try:
+        parse("\n" * lines + window)
+    except jinja2.TemplateSyntaxError as exc:
+        found = _UNEXPECTED_CHAR.fullmatch(exc.message or "")
+        if end >= 0 and ("end of template" in str(exc.message) or (found and found["char"] in ("'\"'", '"\'"'))):
+            return None  # the window cut the tag or a string short
+        if end >= 0 and exc.lineno >= lines + 1 + window.count("\n"):
+            return None  # on the window's last line: what follows may change it
+        if found:  # an offset in the text Jinja2 lexes (its line breaks made \n)
+            moved = len(prefix) - prefix.count("\r\n") - lines
+            return jinja2.TemplateSyntaxError(f"unexpected char {found['char']} at {int(found['pos']) + moved}", exc.lineno, exc.name, exc.filename)
+        return exc
+    except Exception:  # noqa: BLE001 - any other failure: let the whole section say it
+        return None
+    return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 SOURCE = "promptwise"
 RELATED_FILE_BYTES = 8 * 1024 * 1024
 DEBOUNCE_SECONDS = 0.3
+LARGE_DOCUMENT = 256 * 1024  # characters: a pulled document's duplicate scan waits for a pause in typing
 SEVERITIES = {
     Severity.ERROR: types.DiagnosticSeverity.Error,
     Severity.WARNING: types.DiagnosticSeverity.Warning,
@@ -47,8 +49,22 @@ async def document_diagnostic(ls: PromptwiseServer, params: types.DocumentDiagno
     result_id = f"{ls.generation}:{snap.version}"
     if params.previous_result_id == result_id:
         return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
+    await _typing_paused(ls, uri, snap.version)
     await ls.analyzer.run(snap.findings)  # the duplicate scan, on a worker
     return types.RelatedFullDocumentDiagnosticReport(items=diagnostics_for(ls, snap), result_id=result_id)
+
+
+async def _typing_paused(ls: PromptwiseServer, uri: str, version: int) -> None:
+    """In a long document, wait for a pause in typing before the duplicate scan, which reads the whole
+    text: run on each keystroke it held the interpreter while the next keystroke's hints waited. A
+    version replaced meanwhile is answered as cancelled; the editor pulls again for the new one."""
+    doc = ls.state.get(uri)
+    if doc is None or len(doc.text) < LARGE_DOCUMENT:
+        return
+    while (wait := doc.changed_at + DEBOUNCE_SECONDS - time.monotonic()) > 0:
+        await asyncio.sleep(wait)
+        if ls.state.get(uri) is not doc or doc.version != version:
+            raise asyncio.CancelledError
 
 
 def diagnostics_for(ls: PromptwiseServer, snap: Snapshot) -> list[types.Diagnostic]:

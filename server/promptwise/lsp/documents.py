@@ -84,6 +84,7 @@ class OpenDocument:
         self.previous: Snapshot | None = None  # the last analysis of an older version, to re-parse from
         # How much of the text at each end is unchanged since the last snapshot: what a re-parse may reuse.
         self.same_prefix = self.same_suffix = 0
+        self.changed_at = 0.0  # time.monotonic() of the last edit: whether the user is typing
 
     @property
     def text(self) -> str:
@@ -103,6 +104,7 @@ class OpenDocument:
                 self.same_prefix = self.same_suffix = 0
         self.lines = lines
         self.version = version
+        self.changed_at = time.monotonic()
         if self.snapshot is not None:
             self.previous, self.snapshot = self.snapshot, None
 
