@@ -105,8 +105,9 @@ def test_tokenizer_for_still_picks_the_encoding_from_the_name():
 
 
 def test_images_are_named_in_the_reason(tmp_path):
+    # Images of unknown origin count at the worst case of the model's rule (tests/engine/test_images.py).
     a = analyze(document(tmp_path, message("user", "What is this?", images=2)), load_config(tmp_path))
-    assert not a.exact and a.exact_reason == "2 images are not counted"
+    assert not a.exact and a.exact_reason == "2 images of unknown size counted at OpenAI's tile rule's worst case (2,890 tokens)"
 
 
 def test_tools_defined_elsewhere_are_an_estimate_with_a_finding_naming_them(tmp_path):
@@ -272,7 +273,9 @@ def test_a_request_body_names_its_images_and_tool_calls(cli, tmp_path):
     path.write_text(json.dumps(body), encoding="utf-8")
     data = json.loads(cli("count", str(path), "--json").out)
     assert data["exact"] is False
-    assert data["exact_reason"] == "1 image is not counted; tool calls in 1 message are counted as their JSON"
+    assert data["exact_reason"] == (
+        "1 image of unknown size counted at OpenAI's tile rule's worst case (1,445 tokens); tool calls in 1 message are counted as their JSON"
+    )
     plain = tmp_path / "plain.json"
     plain.write_text(json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}]}), encoding="utf-8")
     assert json.loads(cli("count", str(plain), "--json").out)["exact_reason"] is None

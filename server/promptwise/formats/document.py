@@ -74,6 +74,19 @@ class Variable:
 
 
 @dataclass
+class ImagePart:
+    """A non-text part of a message as the file writes it: an image (counted by the model's rule) or another
+    media kind (not counted)."""
+
+    span: Span  # where the part is written; empty for a request body, which has no text positions
+    url: str | None = None  # a data: URL, a remote URL or a path; None when the file gives none
+    detail: str | None = None  # OpenAI's detail: low, high or auto
+    kind: str = "image"  # "image", "audio", "file" or "other"
+    where: str = ""  # how a finding names the part when the span says nothing: "messages[1].content[0]"
+    data: str | None = None  # a base64 payload given apart from any URL (Anthropic's base64 source)
+
+
+@dataclass
 class Message:
     role: str
     span: Span  # header plus body in the source
@@ -83,7 +96,8 @@ class Message:
     name: str | None = None
     includes: list[Include] = field(default_factory=list)
     variables: list[Variable] = field(default_factory=list)
-    images: int = 0
+    images: int = 0  # non-text parts: images, audio, files
+    image_parts: list[ImagePart] = field(default_factory=list)  # those parts as written, when the parser records them
     problems: list[Finding] = field(default_factory=list)  # found while rendering it; also in the document's
     render_cost: tuple[int, int] = (0, 0)  # output and iterations its rendering used of the document's budget
     on_use: bool = False  # sent only when the agent decides to use it (a skill's body), not on every call
@@ -98,6 +112,7 @@ class Message:
             includes=[replace(inc, span=inc.span.shift(delta)) for inc in self.includes],
             variables=[replace(var, span=var.span.shift(delta)) for var in self.variables],
             problems=[replace(p, span=p.span.shift(delta)) for p in self.problems],
+            image_parts=[replace(part, span=part.span.shift(delta)) for part in self.image_parts],
         )
 
 
@@ -122,6 +137,8 @@ class PromptDocument:
     provider: str | None = None
     max_output_tokens: int | None = None
     budget: int | None = None
+    budget_usd: float | None = None  # promptwise.budget_usd: dollars per call
+    budget_usd_per_month: float | None = None  # promptwise.budget_usd_per_month
     expected_output_tokens: int | None = None
     messages: list[Message] = field(default_factory=list)
     tools: list[dict[str, Any]] = field(default_factory=list)

@@ -289,11 +289,15 @@ CACHE = SegmentCache(store=CountStore())
 
 @dataclass(frozen=True)
 class Framing:
-    """Tokens a chat API adds around messages, per OpenAI's published counting rule."""
+    """Tokens a chat API adds around messages: OpenAI's published counting rule, or what is assumed for a
+    provider that publishes none (`published` False, `rule` says what)."""
 
     per_message: int = 3
     per_name: int = 1
     reply_priming: int = 3
+    counts_role: bool = True
+    published: bool = True
+    rule: str = "OpenAI's published chat framing: 3 tokens a message plus its role, 1 for a name, 3 priming the reply"
     # Tool definition constants from OpenAI's cookbook, by tokenizer generation.
     func_init: int = 7
     prop_init: int = 3
@@ -305,6 +309,25 @@ class Framing:
 
 O200K_FRAMING = Framing()
 CL100K_FRAMING = Framing(func_init=10)
+# Anthropic's Messages API has no names and publishes no framing; its reply needs no priming tokens.
+ANTHROPIC_FRAMING = Framing(
+    per_name=0,
+    reply_priming=0,
+    published=False,
+    rule="assumed as in OpenAI's rule, 3 tokens a message plus its role (Anthropic publishes no message framing); no reply priming",
+)
+GEMINI_FRAMING = Framing(
+    per_message=0,
+    per_name=0,
+    reply_priming=0,
+    counts_role=False,
+    published=False,
+    rule="none (Google publishes no message framing): only the text of each message is counted",
+)
+ASSUMED_FRAMING = Framing(
+    published=False,
+    rule="assumed as in OpenAI's rule, 3 tokens a message plus its role and 3 priming the reply (the provider publishes none)",
+)
 
 
 @dataclass(frozen=True)
@@ -336,9 +359,9 @@ class Tokenizer:
     def count_message(self, content_tokens: int, name: str | None = None, role: str = "") -> int:
         """Framing tokens plus content, for one chat message."""
         total = self.framing.per_message + content_tokens
-        if role:
+        if role and self.framing.counts_role:
             total += self.count(role)
-        if name:
+        if name and self.framing.per_name:
             total += self.count(name) + self.framing.per_name
         return total
 
@@ -435,9 +458,11 @@ def tokenizer_for(model: str, provider: str | None = None) -> Tokenizer:
         if base.startswith(_CL100K_EXACT):
             return Tokenizer("cl100k_base", True, CL100K_FRAMING)
     if "claude" in base:
-        return Tokenizer("claude", False, O200K_FRAMING, f"the tokenizer for {model} is not published offline; Anthropic's legacy tokenizer shipped with litellm stands in")
+        return Tokenizer("claude", False, ANTHROPIC_FRAMING, f"the tokenizer for {model} is not published offline; Anthropic's legacy tokenizer shipped with litellm stands in")
     if "deepseek" in base:
-        return Tokenizer("deepseek", False, O200K_FRAMING, f"the chat framing for {model} is not published; counted with DeepSeek's tokenizer shipped with litellm")
+        return Tokenizer("deepseek", False, ASSUMED_FRAMING, f"the chat framing for {model} is not published; counted with DeepSeek's tokenizer shipped with litellm")
     if base.startswith("gpt-"):
         return Tokenizer("o200k_base", False, O200K_FRAMING, f"{model} has no published tokenizer; counted with o200k_base")
-    return Tokenizer("o200k_base", False, O200K_FRAMING, f"no offline tokenizer for {model}; o200k_base stands in")
+    if "gemini" in base:
+        return Tokenizer("o200k_base", False, GEMINI_FRAMING, f"no offline tokenizer for {model}; o200k_base stands in")
+    return Tokenizer("o200k_base", False, ASSUMED_FRAMING, f"no offline tokenizer for {model}; o200k_base stands in")
