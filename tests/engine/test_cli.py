@@ -59,7 +59,7 @@ def test_check_reports_config_problems_and_missing_paths(cli, tmp_path):
     (tmp_path / "AGENTS.md").write_text("Run the tests.\n")
     result = cli("check", str(tmp_path), str(tmp_path / "nope.prompt"))
     assert result.code == 1
-    assert "promptwise.toml:1:1: error invalid-config 'warn_at'" in result.out
+    assert "promptwise.toml:1:11: error invalid-config 'warn_at'" in result.out  # at the value
     assert "nope.prompt does not exist" in result.out
 
 

@@ -187,7 +187,8 @@ def test_count_prints_the_findings_of_a_file_it_counted(cli, tmp_path):
     assert data["findings"][0]["code"] == "undefined-variable" and data["findings"][0]["column"] == 7
     (tmp_path / "promptwise.toml").write_text("warn_at = 7\n")
     result = cli("count", "hello.prompt", cwd=tmp_path)
-    assert result.code == 0 and "promptwise.toml:1:1: error invalid-config 'warn_at'" in result.err
+    # A setting that is an error fails the run, as in check; it is placed at its value.
+    assert result.code == 1 and "promptwise.toml:1:11: error invalid-config 'warn_at'" in result.err
 
 
 def test_the_cli_tells_access_which_folders_the_user_chose(cli, tmp_path, monkeypatch):

@@ -242,11 +242,20 @@ class Catalog:
         return self._card(key) if key is not None else None
 
     def resolve(self, name: str, provider: str | None = None) -> ModelCard | None:
-        """Find a model however a prompt file spells it: `gpt-4o`, `openai/gpt-4o`, `GPT-4o`, `googleai/...`."""
+        """Find a model however a prompt file spells it: `gpt-4o`, `openai/gpt-4o`, `GPT-4o`, `googleai/...`,
+        or by another name for it (`catalog.aliases`)."""
         for candidate in _spellings(name, provider):
             card = self.get(candidate)
             if card is not None:
                 return card
+        # Another name for a catalog model: Azure's `gpt-35-turbo`, VS Code's "Claude Sonnet 4".
+        from .aliases import alias_targets
+
+        for target in alias_targets(name.rsplit("/", 1)[-1] if "/" in name else name):
+            for candidate in _spellings(target, provider):
+                card = self.get(candidate)
+                if card is not None:
+                    return card
         return None
 
     def chat_models(self) -> Iterable[ModelCard]:

@@ -60,7 +60,9 @@ class Candidate:
     problem: str | None = None
 
 
-ConfigProblems = dict[tuple[Path, str], tuple[Path, int, str]]
+# (config file, zero-based line, message, zero-based column) by (file, message): each problem once.
+ConfigProblem = tuple[Path, int, str, int]
+ConfigProblems = dict[tuple[Path, str], ConfigProblem]
 
 
 def discover(paths: list[Path], problems: ConfigProblems | None = None) -> Iterator[Candidate]:
@@ -124,10 +126,10 @@ def _config(start: Path, problems: ConfigProblems) -> LoadedConfig:
             where = start
         failures.log_failure(f"loading the config for {start} failed", exc)
         message = f"{where.name} could not be loaded: {failures.describe(exc)}; defaults are used"
-        problems.setdefault((where, message), (where, 0, message))
+        problems.setdefault((where, message), (where, 0, message, 0))
         return _defaults()
     for problem in config.problems:
-        problems.setdefault((problem.path, problem.message), (problem.path, problem.line, failures.one_line(problem.message)))
+        problems.setdefault((problem.path, problem.message), (problem.path, problem.line, failures.one_line(problem.message), problem.column))
     return config
 
 
@@ -157,7 +159,7 @@ def _excluded(path: Path, config: LoadedConfig, problems: ConfigProblems) -> boo
         except failures.FILE_FAILURES as exc:
             where = config.path or Path("<settings>")
             message = f"exclude pattern {pattern!r} is not a valid glob ({failures.describe(exc)}); it is ignored"
-            problems.setdefault((where, message), (where, 0, failures.one_line(message)))
+            problems.setdefault((where, message), (where, 0, failures.one_line(message), 0))
     return False
 
 
@@ -165,7 +167,7 @@ def _real(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
-def check_paths(paths: list[Path], model: str | None = None) -> tuple[list[FileResult], list[tuple[Path, int, str]]]:
+def check_paths(paths: list[Path], model: str | None = None) -> tuple[list[FileResult], list[ConfigProblem]]:
     """Every file found is one result: analyzed, or reported with why it was not (never an exception)."""
     results: list[FileResult] = []
     config_problems: ConfigProblems = {}
@@ -232,7 +234,7 @@ def _fix(results: list[FileResult], paths: list[Path], args: argparse.Namespace)
     return check_paths(paths, args.model)
 
 
-def print_text(results: list[FileResult], config_problems: list[tuple[Path, int, str]]) -> None:
+def print_text(results: list[FileResult], config_problems: list[ConfigProblem]) -> None:
     if not results:
         print(
             "no prompt files found: check reads .prompty, .prompt, agent and Copilot instruction files, and the plain "
@@ -265,10 +267,7 @@ def print_text(results: list[FileResult], config_problems: list[tuple[Path, int,
                 print(f"~ estimate: {output.message_line(reason)}")
         elif reasons:
             print("~ estimate: the tokenizer or text is not the provider's; `promptwise check --format json` gives each file's exact_reason")
-    lines = [
-        f"{output.printable(output.display_path(p))}:{line + 1}:1: error invalid-config {output.message_line(msg)}"
-        for p, line, msg in config_problems
-    ]
+    lines = [output.config_problem_line(p, line, msg, column) for p, line, msg, column in config_problems]
     for r in results:
         lines.extend(output.finding_line(r.path, r.lines, f) for f in r.findings)
     if lines:
@@ -303,7 +302,7 @@ def _location(r: FileResult, span: Span) -> dict[str, int]:
     return {"line": start.line + 1, "column": start.character + 1, "end_line": end.line + 1, "end_column": end.character + 1}
 
 
-def to_json(results: list[FileResult], config_problems: list[tuple[Path, int, str]]) -> dict[str, Any]:
+def to_json(results: list[FileResult], config_problems: list[ConfigProblem]) -> dict[str, Any]:
     files = []
     for r in results:
         a = r.analysis
@@ -347,7 +346,7 @@ def to_json(results: list[FileResult], config_problems: list[tuple[Path, int, st
     errors = sum(1 for r in results for f in r.findings if f.severity is Severity.ERROR) + len(config_problems)
     return {
         "files": files,
-        "config_problems": [{"path": str(p), "line": line + 1, "message": m} for p, line, m in config_problems],
+        "config_problems": [{"path": str(p), "line": line + 1, "column": column + 1, "message": m} for p, line, m, column in config_problems],
         "summary": {
             "files": len(results),
             "prompt_tokens": sum(r.analysis.prompt_tokens for r in results if r.analysis),
@@ -363,7 +362,7 @@ def to_json(results: list[FileResult], config_problems: list[tuple[Path, int, st
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note", Severity.HINT: "note"}
 
 
-def to_sarif(results: list[FileResult], config_problems: list[tuple[Path, int, str]]) -> dict[str, Any]:
+def to_sarif(results: list[FileResult], config_problems: list[ConfigProblem]) -> dict[str, Any]:
     from .. import __version__
 
     sarif_results = []
@@ -380,13 +379,13 @@ def to_sarif(results: list[FileResult], config_problems: list[tuple[Path, int, s
                     **({"properties": costs.finding_properties(f)} if f.data else {}),
                 }
             )
-    for path, line, message in config_problems:
+    for path, line, message, column in config_problems:
         sarif_results.append(
             {
                 "ruleId": "invalid-config",
                 "level": "error",
                 "message": {"text": message},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": Path(output.display_path(path)).as_posix()}, "region": {"startLine": line + 1}}}],
+                "locations": [{"physicalLocation": {"artifactLocation": _artifact(path), "region": {"startLine": line + 1, "startColumn": column + 1}}}],
             }
         )
     return {
@@ -402,15 +401,29 @@ def to_sarif(results: list[FileResult], config_problems: list[tuple[Path, int, s
                     }
                 },
                 "columnKind": "utf16CodeUnits",
+                # Locations are relative to the folder check ran in, so code scanning maps them onto the checkout.
+                "originalUriBaseIds": {SRCROOT: {"uri": Path(os.path.abspath(".")).as_uri().rstrip("/") + "/"}},
                 "results": sarif_results,
             }
         ],
     }
 
 
+SRCROOT = "%SRCROOT%"
+
+
+def _artifact(path: Path) -> dict[str, str]:
+    """A file's SARIF artifactLocation: relative to %SRCROOT% (the folder check ran in), or an absolute
+    file URI for a file outside it."""
+    shown = Path(output.display_path(path))
+    if shown.is_absolute() or shown.parts[:1] == ("..",):
+        return {"uri": Path(os.path.abspath(path)).as_uri()}
+    return {"uri": shown.as_posix(), "uriBaseId": SRCROOT}
+
+
 def _sarif_location(path: Path, loc: dict[str, int]) -> dict[str, Any]:
     region = {"startLine": loc["line"], "startColumn": loc["column"], "endLine": loc["end_line"], "endColumn": loc["end_column"]}
-    return {"physicalLocation": {"artifactLocation": {"uri": Path(output.display_path(path)).as_posix()}, "region": region}}
+    return {"physicalLocation": {"artifactLocation": _artifact(path), "region": region}}
 
 
 def _sarif_related(r: FileResult, f: Finding) -> list[dict[str, Any]]:
@@ -438,10 +451,10 @@ def _escape_github(value: str, prop: bool = False) -> str:
     return value
 
 
-def print_github(results: list[FileResult], config_problems: list[tuple[Path, int, str]]) -> None:
+def print_github(results: list[FileResult], config_problems: list[ConfigProblem]) -> None:
     kinds = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice", Severity.HINT: "notice"}
-    for path, line, message in config_problems:
-        print(f"::error file={_escape_github(output.display_path(path), True)},line={line + 1},title=invalid-config::{_escape_github(message)}")
+    for path, line, message, column in config_problems:
+        print(f"::error file={_escape_github(output.display_path(path), True)},line={line + 1},col={column + 1},title=invalid-config::{_escape_github(message)}")
     for r in results:
         for f in r.findings:
             loc = _location(r, f.span)

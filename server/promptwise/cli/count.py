@@ -65,6 +65,12 @@ def count(file: str, model: str | None) -> Analysis:
             raise Uncountable(Path("<stdin>"), list(result))
         return result
     path = Path(file)
+    if os.path.isdir(path):
+        # One file's parts are what count shows; check gives the same figures per file for a folder.
+        raise InputError(
+            f"{output.printable(file)} is a folder: count takes one file; "
+            f"`promptwise check {output.printable(file)}` counts every prompt file in it"
+        )
     why = failures.not_a_regular_file(path)
     if why is not None and not os.path.lexists(path):
         raise InputError(f"{file}: no such file")
@@ -113,7 +119,8 @@ def _problem(code: str, message: str) -> Finding:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Exit 0 when the input was counted (its findings go to stderr), 1 when it could not be, 2 for no such file."""
+    """Exit 0 when the input was counted without errors (its findings go to stderr), 1 when a finding or a
+    setting is an error or it could not be counted (as `check`), 2 for no such file or a folder."""
     # Imports and samples are read from the project of the file counted (stdin: the current folder).
     access.set_workspace([Path.cwd() if args.file == "-" else failures.workspace_root(Path(args.file))])
     try:
@@ -128,8 +135,9 @@ def run(args: argparse.Namespace) -> int:
         return _report_uncountable(path, [failures.failure_finding(exc, path)], args.json)
     finally:
         access.set_workspace(None)
-    _print_config_problems(Path.cwd() if args.file == "-" else Path(args.file))
+    config_errors = _print_config_problems(Path.cwd() if args.file == "-" else Path(args.file))
     shown = [f for f in a.findings if f.severity in (Severity.ERROR, Severity.WARNING)]
+    status = 1 if config_errors or a.errors else 0
     if args.json:
         print(
             json.dumps(
@@ -152,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
                 }
             )
         )
-        return 0
+        return status
     kind = "exact" if a.exact else "estimate"
     print(f"{a.prompt_tokens:,} prompt tokens ({kind}, {a.tokenizer.encoding}) on {output.printable(a.model)}")
     for m in a.messages:
@@ -163,7 +171,9 @@ def run(args: argparse.Namespace) -> int:
     if a.tools_tokens:
         print(f"  {'tool definitions':<24}{a.tools_tokens:>10,}")
     if a.reply_priming:
-        print(f"  {'reply priming':<24}{a.reply_priming:>10,}")
+        print(f"  {'reply priming' + ('' if a.tokenizer.framing.published else ' (assumed)'):<24}{a.reply_priming:>10,}")
+    if not a.tokenizer.framing.published:
+        print(f"  framing: {a.tokenizer.framing.rule}")
     if a.on_use_tokens:
         print(f"  {'on use (not per call)':<24}{a.on_use_tokens:>10,}")
     for line in costs.text_lines(a):
@@ -172,17 +182,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"~ estimate: {output.message_line(a.exact_reason)}")
     for f in shown:
         print(output.finding_line(a.document.path, a.document.lines, f), file=sys.stderr)
-    return 0
+    return status
 
 
-def _print_config_problems(start: Path) -> None:
-    """A bad setting in the config that applied: its default was used, and the user is told so."""
+def _print_config_problems(start: Path) -> int:
+    """A bad setting in the config that applied: its default was used, and the user is told so. Returns how many."""
     try:
         problems = load_config(start).problems
     except failures.FILE_FAILURES:
-        return
+        return 0
     for p in problems:
-        print(f"{output.printable(output.display_path(p.path))}:{p.line + 1}:1: error invalid-config {output.message_line(p.message)}", file=sys.stderr)
+        print(output.config_problem_line(p.path, p.line, p.message, p.column), file=sys.stderr)
+    return len(problems)
 
 
 def _report_uncountable(path: Path, findings: list[Finding], as_json: bool) -> int:

@@ -8,16 +8,33 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+import math
+
 from ..formats import Finding
 from ..text import LineIndex
-from ..units import money
+from ..units import money as _money
+
+
+def money(value: float | None) -> str:
+    """Dollars; an amount under $0.00001 (a few input tokens) keeps two significant digits instead of
+    reading `$0.00000`."""
+    if value is not None and 0 < value < 0.00001:
+        return f"${value:.{1 - math.floor(math.log10(value))}f}"
+    return _money(value)
 
 
 def per_million(value: float | None) -> str:
+    """A price per million tokens: cents from $1 up, else up to four significant digits ($0.075, $0.0375), `$0` for free."""
     if value is None:
         return "n/a"
-    # Cached-input prices go below a cent per million: keep the digits that tell them apart.
-    return f"${value:,.3f}" if 0 < value < 0.1 else f"${value:,.2f}"
+    if value <= 0:
+        return "$0"
+    if value >= 1:
+        return f"${value:,.2f}"
+    decimals = max(2, 3 - math.floor(math.log10(value)))
+    text = f"{value:.{decimals}f}".rstrip("0")
+    whole, _, cents = text.partition(".")
+    return f"${whole}.{cents.ljust(2, '0')}"
 
 
 def tokens(value: int | None) -> str:
@@ -79,3 +96,8 @@ def finding_line(path: Path, lines: LineIndex | None, finding: Finding) -> str:
 
 def use_color(stream=sys.stdout) -> bool:
     return stream.isatty() and "NO_COLOR" not in os.environ
+
+
+def config_problem_line(path: Path, line: int, message: str, column: int = 0) -> str:
+    """`path:line:col: error invalid-config message` for a setting whose default was used (zero-based line and column in)."""
+    return f"{printable(display_path(path))}:{line + 1}:{column + 1}: error invalid-config {message_line(message)}"

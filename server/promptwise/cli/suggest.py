@@ -12,6 +12,7 @@ from .. import access
 from ..analysis import Analysis, analyze_file
 from ..config import load_config
 from ..routing import CAPABILITY_NAMES, DEFAULT_LIMIT, Suggestions, suggest_models
+from ..routing.efforts import effort_json, effort_lines, options_for_file
 from . import failures, output
 
 _SHOWN_EXCLUSIONS = 5
@@ -60,17 +61,32 @@ def run(args: argparse.Namespace) -> int:
             print(output.finding_line(path, None, finding), file=sys.stderr)
         return 2
     found = suggest_models(analysis, config, limit=args.limit)
+    meant = did_you_mean(analysis)
+    efforts = options_for_file(analysis, config)  # the reasoning-effort lever, on a reasoning model
     if args.json:
-        print(json.dumps({"path": output.display_path(path), **found.to_json()}, indent=2, ensure_ascii=False))
+        extra = {"did_you_mean": meant} if meant else {}
+        extra["reasoning_efforts"] = effort_json(efforts)
+        print(json.dumps({"path": output.display_path(path), **found.to_json(), **extra}, indent=2, ensure_ascii=False))
     else:
-        print_text(path, found)
+        print_text(path, found, meant)
+        for line in effort_lines(efforts):
+            print(line)
     return 0
 
 
-def print_text(path: Path, found: Suggestions) -> None:
+def did_you_mean(analysis: Analysis) -> str | None:
+    """The catalog name the unknown-model finding suggests, when the file's model is not in the catalog."""
+    if analysis.card is not None:
+        return None
+    return next((f.data["suggestion"] for f in analysis.findings if f.code == "unknown-model" and f.data.get("suggestion")), None)
+
+
+def print_text(path: Path, found: Suggestions, meant: str | None = None) -> None:
     print(output.display_path(path))
     if found.card is None or found.current_cost is None:
         print(f"  {found.reason}")
+        if meant:
+            print(f"  did you mean {meant}? With that name in {output.printable(path.name)}, suggest can compare prices")
         return
     print(
         f"  {found.current}: {found.prompt_tokens:,} prompt tokens + {found.reserved_output:,} reserved for output, "

@@ -129,3 +129,26 @@ def model_edits(doc: PromptDocument, current: ModelCard, card: ModelCard) -> lis
             edit = TextEdit.insert(0, f"---{nl}{line}{nl}---{nl}")
         out.append(([edit], value, None))
     return out
+
+
+def correction_edit(doc: PromptDocument, suggestion: str) -> tuple[TextEdit, str, str | None]:
+    """The edit that replaces a model name the catalog does not know with `suggestion` (its did-you-mean),
+    in the file's own syntax: its quoting, its provider prefix (`openai/gpt-4o-mnii` -> `openai/gpt-4o-mini`)
+    and its spelling (`GPT-4.1`, a `(copilot)` suffix). Returns (edit, value written, note).
+    Raises Unwritable when the model is not written in the file as one value."""
+    key = _model_key(doc)
+    if key is None or doc.model_span is None:
+        raise Unwritable("the model is not written in the file as one value")
+    span = doc.model_span
+    written = doc.text[span.start : span.end].strip("'\"")
+    bare = suggestion.rsplit("/", 1)[-1]
+    if key == "promptwise.model":
+        value = suggestion  # promptwise's own key takes the catalog's name
+    elif "/" in written:
+        value = f"{written.rsplit('/', 1)[0]}/{bare}"  # the file's provider prefix stays
+    elif doc.format is Format.INSTRUCTIONS:
+        value = _styled(bare, written)
+    else:
+        value = bare
+    note = f"assumes an Azure deployment named {value}" if key.endswith(("azure_deployment", "deployment")) else None
+    return TextEdit(span, _yaml_value(doc, span, value)), value, note

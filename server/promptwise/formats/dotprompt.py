@@ -9,6 +9,7 @@ loader; `#` license lines and blank lines may come before it, as Dotprompt allow
 from __future__ import annotations
 
 import bisect
+import os
 import re
 from dataclasses import replace
 from functools import lru_cache
@@ -155,6 +156,12 @@ def _partial_path(directory: Path, name: str) -> Path:
     return base.parent / f"_{base.name}.prompt"
 
 
+def _searched(target: Path, prompt: Path) -> str:
+    """The folder a partial was looked for in, by a name that says where it is (not `.`)."""
+    folder = os.path.abspath(target.parent)
+    return f"{folder} (the folder of {prompt.name})" if target.parent == prompt.parent else folder
+
+
 def _template(doc: PromptDocument, body_start: int) -> tuple[str, int]:
     """What Dotprompt renders (the body, stripped when there is a frontmatter) and where it starts."""
     body = doc.text[body_start:]
@@ -272,7 +279,7 @@ def _load_partials(
                 program, partial_scan, reason, size = _read_partial(str(resolved), stat.st_mtime_ns, stat.st_size, doc.path, limits.include_file_bytes)
                 error = None if program is not None else (f"partial '{name}': {reason or f'cannot read {target}'}", None)
             except (OSError, ValueError):
-                error = (f"partial '{name}' not found: expected {target.name} in {target.parent}", None)
+                error = (f"partial '{name}' not found: expected {target.name} in {_searched(target, doc.path)}", None)
         if error is not None:
             failed[name] = error
             if not block and includes[owner].error is None:

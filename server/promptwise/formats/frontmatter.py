@@ -251,3 +251,11 @@ def _collect_keys(node: yaml.Node, base: int, prefix: str, keys: dict[str, Front
             value=value,
         )
         _collect_keys(value_node, base, path + ".", keys, depth + 1)
+
+
+def unknown_key_hint(model: Any, loc: list[str]) -> str:
+    """"; did you mean 'budget'?" for an unknown key at `loc` (`["promptwise", "budgett"]`) of a frontmatter
+    model, from the keys its table takes; "" when none is close. For the extra-key message of validation."""
+    from ..catalog.aliases import did_you_mean, keys_at
+
+    return did_you_mean(loc[-1], keys_at(model, loc[:-1])) if loc else ""

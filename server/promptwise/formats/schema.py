@@ -34,6 +34,10 @@ class PromptwiseSettings(BaseModel):
         None, description="Service tier whose prices apply (the price map's `_batches`, `_flex`, `_priority` fields)."
     )
     calls_per_day: Optional[float] = Field(None, ge=0, description="Calls per day, to project spend per month.")
+    budget_usd: Optional[float] = Field(None, gt=0, description="Maximum cost per call in USD (warm when the prefix is cached).")
+    budget_usd_per_month: Optional[float] = Field(
+        None, gt=0, description="Maximum projected spend per month in USD (needs calls_per_day or [volumes])."
+    )
 
 
 class Tool(_Open):
@@ -125,6 +129,10 @@ def validate_frontmatter(doc: PromptDocument, model: type[BaseModel]) -> Any:
             path = ".".join(loc)
             span = _closest_key(doc, loc)
             allowed = _allowed(error)
+            if not allowed and error["type"] == "extra_forbidden":
+                from .frontmatter import unknown_key_hint  # a misspelt key: the closest one its table takes
+
+                allowed = unknown_key_hint(model, loc)
             doc.problem(
                 "invalid-frontmatter",
                 Severity.ERROR,
