@@ -10,7 +10,6 @@ import os
 import sys
 import textwrap
 from pathlib import Path
-from typing import Union
 
 import pytest
 import pytest_lsp
@@ -18,7 +17,7 @@ from lsprotocol import types as t
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from tests.lsp.conftest import PROFILES, SERVER, Session, _profile, position_of
+from tests.lsp.conftest import PROFILES, SERVER, Session, _profile, position_of, read_code_actions_like_editors as _read_code_actions_like_editors
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "evals"))  # the fake server the eval tests use
 
@@ -233,18 +232,6 @@ async def evals_client(client: LanguageClient, request: pytest.FixtureRequest, t
     )
     yield
     await client.shutdown_session()
-
-
-def _read_code_actions_like_editors(client: LanguageClient) -> None:
-    """lsprotocol reads any code action that has a `command` as a Command; editors look at its type
-    (a Command's `command` is a string, a CodeAction's an object)."""
-    converter = client.protocol._converter
-
-    def hook(obj, _):
-        kind = t.Command if isinstance(obj.get("command"), str) else t.CodeAction
-        return converter.structure(obj, kind)
-
-    converter.register_structure_hook(Union[t.Command, t.CodeAction], hook)
 
 
 @pytest.fixture(scope="module")
@@ -492,10 +479,15 @@ async def test_find_cheapest_model(ev: Session, llm):
     assert cheapest["savingPerCall"] > 0
     assert cheapest["savingPer1000Calls"] == pytest.approx(cheapest["savingPerCall"] * 1000)
     assert 0 < cheapest["costPerCall"] < cheapest["currentCostPerCall"]
-    # With the prompt open, the edit that switches it to that model (as the code action would).
-    assert f'"newText": "{cheapest["model"]}"' in json.dumps(cheapest["edit"])
+    # With the prompt open, the edit that switches it to that model, and to the effort the search
+    # chose (as the model-switch and effort code actions would).
+    edit = json.dumps(cheapest["edit"])
+    assert f'"newText": "{cheapest["model"]}"' in edit
+    if cheapest["effort"] is not None:
+        assert cheapest["tried"][0]["effort"] == cheapest["effort"] and f"reasoning_effort: {cheapest['effort']}" in edit
     assert {c.body["model"].split("/")[-1] for c in llm.calls()} == {"gpt-4o", cheapest["model"]}
-    message = await ev.message(f"promptwise: {cheapest['model']} passes 3/3 like gpt-4o")
+    at = f" at {cheapest['effort']} effort" if cheapest["effort"] else ""
+    message = await ev.message(f"promptwise: {cheapest['model']}{at} passes 3/3 like gpt-4o")
     assert "per 1,000 calls" in message.message
     report = Path(result["reportPath"]).read_text()
     assert "## Cheapest passing model" in report and f"**{cheapest['model']}**" in report

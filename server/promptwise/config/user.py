@@ -39,6 +39,12 @@ class UserEvalSettings(BaseModel):
 
     api_base: Optional[str] = Field(None, description="Base URL for all eval calls, e.g. a LiteLLM Proxy.")
     api_key_env: Optional[str] = Field(None, description="Environment variable holding the key sent to api_base.")
+    confirm_above_usd: Optional[float] = Field(
+        None,
+        ge=0,
+        description="USD: the editor asks before an eval run whose estimate is above this. A repository's own "
+        "evals.confirm_above_usd may only lower it (default 0.50), so a cloned repository cannot skip the question.",
+    )
 
 
 class UserConfig(BaseModel):

@@ -148,6 +148,10 @@ class ResponseCache:
         self.hits += 1
         return entry
 
+    def has(self, key: str) -> bool:
+        """Whether a response is cached under `key` (the folder's listing: no file is read)."""
+        return self.enabled and key in self._index()
+
     def put(self, key: str, entry: dict[str, Any]) -> None:
         if not self.enabled:
             return

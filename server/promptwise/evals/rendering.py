@@ -99,12 +99,16 @@ def reasoning_effort(params: dict[str, Any], doc: PromptDocument, card: ModelCar
     declares for pricing, else the thinking budget's or the model's default; None when the model does not reason."""
     from ..pricing.reasoning import effort_for
 
-    declared = None
-    for value in (params.get("reasoning_effort"), doc.reasoning_effort):
-        if isinstance(value, str) and value.strip():
-            declared = value.strip().lower()
-            break
+    declared = declared_effort(params, doc)
     try:
         return effort_for(card, declared, doc.reasoning_budget, doc.uses_reasoning)[0]
     except Exception:  # the cost model's rules failing cost the label, not the run
         return declared
+
+
+def declared_effort(params: dict[str, Any], doc: PromptDocument) -> str | None:
+    """The effort the call sends (the prompt's or the suite's `reasoning_effort`), else the one the file declares."""
+    for value in (params.get("reasoning_effort"), doc.reasoning_effort):
+        if isinstance(value, str) and value.strip():
+            return value.strip().lower()
+    return None

@@ -34,7 +34,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 
-from . import diagnostics, eval_results, labels
+from . import diagnostics, eval_answers, eval_results, eval_spend, labels
 from .documents import uri_to_path
 from .eval_progress import Reporter, supports as _supports
 from .workspace import require_trusted
@@ -51,8 +51,6 @@ FIND_CHEAPEST = "promptwise.findCheapestModel"
 LIST_CASES = "promptwise.listEvalCases"
 COMMANDS = (RUN_EVALS, RUN_EVAL_CASE, FIND_CHEAPEST, LIST_CASES)
 REQUEST_FAILED = -32803  # LSP RequestFailed
-MAX_FAILURES = 50  # failures listed with their output in a command's answer
-MAX_RESULTS = 1000  # case results listed in a command's answer (all are in results.json)
 
 # The executeCommand request a command handler is running for: its id and its params (for the
 # workDoneToken). pygls hands command handlers only the arguments; each request is handled in its
@@ -273,6 +271,8 @@ async def _run(ls: PromptwiseServer, request: Request, cheapest: bool = False) -
     if request.case is not None:
         target = dataclasses.replace(loaded, cases=[_pick_case(loaded, request.case)])
     options = evals.RunOptions(models=request.models, use_cache=not request.no_cache, routing=routing(ls))
+    # The estimate, the checks and the user's go-ahead come before any call (this raises when the run must not start).
+    estimate = await eval_spend.before_the_run(ls, suite, target, options, cheapest, request.max_candidates)
     # Where calls go (and which variable's key they carry) is said before any call, every run.
     going = await asyncio.to_thread(evals.destinations, [target], options)
     plan = [describe(d) for d in going]
@@ -304,14 +304,15 @@ async def _run(ls: PromptwiseServer, request: Request, cheapest: bool = False) -
         if result.results or not cancelled:
             saved, report = await asyncio.to_thread(_save, result, ls.state.config_for(suite).root)
         record = eval_results.store(ls).record(suite, result, report, whole=request.case is None)
-        summary = _summary(suite, loaded, result, saved, report, cancelled, run.stopped_by)
+        summary = eval_answers.summary(suite, loaded, result, saved, report, cancelled, run.stopped_by)
         summary["summary"] = record.summary()
         summary["destinations"] = plan
+        summary["estimate"] = estimate
         if found is not None:
-            summary["cheapest"] = _cheapest(found)
+            summary["cheapest"] = eval_answers.cheapest(found)
             if found.chosen and loaded.prompt_path is not None:
-                summary["cheapest"]["edit"] = await _switch_model(ls, loaded.prompt_path, found.chosen)
-        ending = ("cancelled: " if cancelled else "") + _line(result)
+                summary["cheapest"]["edit"] = await _switch_model(ls, loaded.prompt_path, found.chosen, found.chosen_effort)
+        ending = ("cancelled: " if cancelled else "") + eval_answers.line(result)
     except (asyncio.CancelledError, JsonRpcException):
         raise
     except Exception as exc:
@@ -417,130 +418,14 @@ def refresh(ls: PromptwiseServer, suite: Path) -> None:
             st.pushed.discard(uri)
 
 
-# ---- what the commands answer ----
-
-
-def _line(result: "RunResult") -> str:
-    counts = result.counts
-    text = f"{counts['passed']}/{len(result.results)} passed"
-    if counts["failed"]:
-        text += f", {counts['failed']} failed"
-    if counts["errored"]:
-        text += f", {counts['errored']} errored"
-    return text + f" in {result.seconds:.1f} s"
-
-
-def _summary(
-    suite: Path,
-    loaded: "LoadedSuite",
-    result: "RunResult",
-    saved: Path | None,
-    report: Path | None,
-    cancelled: bool,
-    stopped_by: str | None,
-) -> dict[str, Any]:
-    counts = result.counts
-    failures = []
-    for r in result.results:
-        if r.status == "passed" or len(failures) >= MAX_FAILURES:
-            continue
-        location = r.location
-        written = next((c.location for c in loaded.cases if c.index == r.case_index and c.name == r.case), None)
-        failures.append(
-            {
-                "case": r.case,
-                "index": r.case_index,
-                "model": r.model,
-                "repeat": r.repeat,
-                "status": r.status,
-                "reason": eval_results._why(r),
-                "output": r.output,
-                "uri": written.path.absolute().as_uri() if written else None,
-                "line": written.line if written else (location.line if location else None),
-            }
-        )
-    results = [
-        {
-            "case": r.case,
-            "index": r.case_index,
-            "model": r.model,
-            "repeat": r.repeat,
-            "status": r.status,
-            "cost": r.cost,
-            "cached": r.cached,
-            "reason": eval_results._why(r) if r.status != "passed" else None,
-        }
-        for r in result.results[:MAX_RESULTS]
-    ]
-    cost = sum((r.cost or 0.0) + (r.grading_cost or 0.0) for r in result.results)
-    return {
-        "suite": str(suite),
-        "suiteUri": suite.as_uri(),
-        "prompt": str(loaded.prompt_path) if loaded.prompt_path else None,
-        "cancelled": cancelled,
-        "stoppedBy": stopped_by if cancelled else None,
-        "ran": len(result.results),
-        "passed": counts["passed"],
-        "failed": counts["failed"],
-        "errored": counts["errored"],
-        "models": [
-            {
-                "model": m.model,
-                "cases": m.cases,
-                "passed": m.passed,
-                "failed": m.failed,
-                "errored": m.errored,
-                "cost": m.cost,
-                "spent": m.spent,
-                "cached": m.cached,
-                "meanLatencyMs": m.mean_latency_ms,
-            }
-            for m in result.models
-        ],
-        "cost": cost,
-        "spent": result.spent,
-        "cached": result.cached,
-        "seconds": result.seconds,
-        "results": results,
-        "failures": failures,
-        "problems": [p for s in result.suites for p in s.problems],
-        "resultsPath": str(saved) if saved else None,
-        "reportPath": str(report) if report else None,
-        "reportUri": report.as_uri() if report else None,
-    }
-
-
-def _cheapest(found: "CheapestResult") -> dict[str, Any]:
-    chosen = next((t for t in found.tried if t.model == found.chosen), None)
-    return {
-        "current": found.current,
-        "currentPassed": found.current_passed,
-        "total": found.total,
-        "currentCostPerCall": found.current_cost_per_call,
-        "model": found.chosen,
-        "costPerCall": (chosen.cost_per_call if chosen.cost_per_call is not None else chosen.estimated_cost_per_call) if chosen else None,
-        "savingPerCall": found.saving_per_call,
-        "savingPer1000Calls": found.saving_per_1000_calls,
-        "tried": [
-            {
-                "model": t.model,
-                "passed": t.passed,
-                "failed": t.failed,
-                "errored": t.errored,
-                "costPerCall": t.cost_per_call if t.cost_per_call is not None else t.estimated_cost_per_call,
-                "verdict": t.verdict,
-            }
-            for t in found.tried
-        ],
-        "note": found.note,
-    }
-
-
-async def _switch_model(ls: PromptwiseServer, prompt: Path, model: str) -> types.WorkspaceEdit | None:
-    """The edit that writes `model` into the prompt (as the model-switch code action does), when the
-    prompt is open in the editor; None when it is not or its model setting cannot be rewritten."""
+async def _switch_model(ls: PromptwiseServer, prompt: Path, model: str, effort: str | None = None) -> types.WorkspaceEdit | None:
+    """The edit that writes `model` (and `effort`, when the search chose one) into the prompt, as the
+    model-switch and effort code actions do, when the prompt is open in the editor; None when it is not
+    or its settings cannot be rewritten."""
     from ..analysis import catalog_for
+    from ..fixes.edits import OverlappingEdits, apply_edits
     from ..fixes.model_edits import Unwritable, model_edits
+    from ..fixes.reasoning_edits import effort_edits
     from .code_actions import _Client, workspace_edit
 
     doc = eval_results.open_document(ls, prompt)
@@ -553,17 +438,28 @@ async def _switch_model(ls: PromptwiseServer, prompt: Path, model: str) -> types
     card = catalog_for(snap.config).resolve(model)
     if card is None:
         return None
+    doc = snap.analysis.document
+    edits = []
     try:
-        options = model_edits(snap.analysis.document, snap.analysis.card, card)
-    except Unwritable:
-        return None
-    return workspace_edit(snap, options[0][0], _Client.of(ls)) if options else None
+        if card.name != snap.analysis.card.name:
+            options = model_edits(doc, snap.analysis.card, card)
+            if not options:
+                return None
+            edits = list(options[0][0])
+        if effort is not None and effort != doc.reasoning_effort:
+            both = edits + effort_edits(doc, effort)
+            apply_edits(doc.text, both)  # the two must not touch the same text
+            edits = both
+    except (Unwritable, OverlappingEdits):
+        pass
+    return workspace_edit(snap, edits, _Client.of(ls)) if edits else None
 
 
 def _tell_cheapest(ls: PromptwiseServer, found: "CheapestResult") -> None:
     if found.chosen:
+        at = f" at {found.chosen_effort} effort" if found.chosen_effort else ""
         message = (
-            f"promptwise: {found.chosen} passes {found.current_passed}/{found.total} like {found.current}, saving "
+            f"promptwise: {found.chosen}{at} passes {found.current_passed}/{found.total} like {found.current}, saving "
             f"{labels.money(found.saving_per_call)} per call ({labels.money(found.saving_per_1000_calls)} per 1,000 calls)"
         )
     else:
