@@ -209,7 +209,9 @@ def test_cheapest_stops_at_the_first_candidate_that_passes_as_many(project, cli)
     assert cheapest["chosen"] == candidates[1].name
     assert cheapest["saving_per_call"] > 0
     assert cheapest["saving_per_1000_calls"] == pytest.approx(cheapest["saving_per_call"] * 1000)
-    assert f"cheapest passing model for classify.evals.yaml: {candidates[1].name} (3/3 like gpt-4o), saving $" in result.out
+    # The chosen candidate reasons: it was tried at the cheapest effort it takes (reasoning off), and the result names it.
+    assert cheapest["chosen_effort"] == cheapest["tried"][1]["reasoning_effort"] == "none"
+    assert f"cheapest passing model for classify.evals.yaml: {candidates[1].name} at none effort (3/3 like gpt-4o), saving $" in result.out
     # The candidates' own failures do not fail the run: only the suite's models count.
     assert [r["model"] for r in data["results"]] == ["gpt-4o"] * 3
     models_called = {c.body["model"] for c in project.server.calls()}
@@ -224,7 +226,7 @@ def test_cheapest_when_nothing_cheaper_passes(project, cli):
     project.server.reply(None, classify({"gpt-4o"}))
     result = cli("eval", "classify.evals.yaml", "--cheapest", "--max-candidates", "2", "--report", "r.md", cwd=project.root)
     assert result.code == 0
-    assert "cheapest passing model for classify.evals.yaml: none of the 2 cheaper model(s) tried passes as many cases as gpt-4o" in result.out
+    assert "cheapest passing model for classify.evals.yaml: none of the 2 cheaper configuration(s) (model x effort) tried passes as many cases as gpt-4o" in result.out
     assert "## Cheapest passing model for `classify.evals.yaml`" in (project.root / "r.md").read_text()
 
 

@@ -15,13 +15,16 @@ from .. import access
 from ..config import load_config
 from ..config.user import load_user_config
 from ..evals import reports
-from ..evals.cheapest import find_cheapest
+from ..evals.cheapest import find_cheapest, trial_suites
+from ..evals.preflight import check_models, over_limit
 from ..evals.results import RunResult
 from ..evals.routing import Routing
 from ..evals.runner import CancelToken, PreparedSuite, Progress, RunOptions, destinations, key_envs, prepare, run_prepared
 from ..evals.secrets import Secrets
+from ..evals.spend import estimate_run
 from ..evals.suite import LoadedSuite, SuiteProblem, find_suites, load_suite
 from . import failures, output
+from .cascade import Cascades, add_arguments as add_cascade_arguments
 
 SHOWN_FAILURES = 20
 
@@ -45,6 +48,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--report", type=Path, metavar="FILE", help="write a readable report (.md or .html)")
     p.add_argument("--cheapest", action="store_true", help="also try cheaper models and report the cheapest that passes as many cases")
     p.add_argument("--max-candidates", type=int, default=5, metavar="N", help="cheaper models to try with --cheapest (default 5)")
+    add_cascade_arguments(p)
+    p.add_argument(
+        "--max-spend",
+        type=float,
+        metavar="USD",
+        help="refuse the run, before any call, when its estimate is above this many dollars (default: evals.max_spend in the config)",
+    )
     p.add_argument(
         "--api-base",
         metavar="URL",
@@ -123,6 +133,10 @@ def run(args: argparse.Namespace) -> int:
         if value is not None and value < 1:
             print(f"promptwise eval: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
             return 2
+    limit = getattr(args, "max_spend", None)
+    if limit is not None and not (limit >= 0 and limit != float("inf")):
+        print("promptwise eval: --max-spend must be a number of dollars, 0 or more", file=sys.stderr)
+        return 2
     if args.api_key_env and not args.api_base and not os.environ.get(args.api_key_env):
         print(f"promptwise eval: --api-key-env {args.api_key_env}: that environment variable is not set", file=sys.stderr)
         return 2
@@ -173,16 +187,20 @@ def _run_command(args: argparse.Namespace, say: _Printer) -> int:
     prepared = [prepare(s, options) for s in loaded]
     say = _Printer(Secrets(key_envs(prepared, options)))
     _show_plan(prepared, options, say, printed)
+    if not _before_the_first_call(args, loaded, prepared, options, say):
+        return 2
     printer = ProgressPrinter()
-    result, signalled = asyncio.run(_run(loaded, prepared, options, printer, args.cheapest, args.max_candidates))
+    cascades = Cascades.wanted(args)
+    result, signalled = asyncio.run(_run(loaded, prepared, options, printer, args.cheapest, args.max_candidates, cascades))
     printer.finish()
     root = load_config(found[0]).root
     saved = reports.save_run(result, root)
     _write_outputs(args, result)
     _print_summary(result, saved, json_to_stdout=args.json is not None and str(args.json) == "-", say=say)
+    cascade_code = cascades.report(say, sys.stderr if args.json is not None and str(args.json) == "-" else None) if cascades else 0
     if result.cancelled:
         return 128 + signalled if signalled else 130
-    return 2 if missing else result.exit_code
+    return 2 if missing or cascade_code else result.exit_code
 
 
 def _load(path: Path) -> LoadedSuite:
@@ -193,9 +211,18 @@ def _load(path: Path) -> LoadedSuite:
 
 
 def _show_plan(prepared: list[PreparedSuite], options: RunOptions, say: _Printer, printed: list[str]) -> None:
-    """Before any call: what was ignored, and where each model's calls (and its key) will go."""
+    """Before any call: what cannot run, what was ignored, and where each model's calls (and its key) will go.
+    A problem already printed with its position (a suite's own errors) is not printed again."""
     shown: set[str] = set()
     for p in prepared:
+        above = 0
+        for problem in p.problems:
+            if any(problem.endswith(f": {message}") or problem == message for message in printed):
+                above += 1
+            else:
+                say(f"{p.display}: cannot run: {problem}", sys.stderr)
+        if above:
+            say(f"{p.display}: cannot run: {above} error{'s' if above != 1 else ''} above", sys.stderr)
         for warning in p.warnings:
             if warning not in shown and not any(warning.endswith(f": {message}") for message in printed):
                 shown.add(warning)
@@ -209,8 +236,45 @@ def _show_plan(prepared: list[PreparedSuite], options: RunOptions, say: _Printer
             say(f"  {d.model}{role} -> {d.host} [{d.source}{key}]", sys.stderr)
 
 
+def _before_the_first_call(
+    args: argparse.Namespace, loaded: list[LoadedSuite], prepared: list[PreparedSuite], options: RunOptions, say: _Printer
+) -> bool:
+    """The estimate, then the checks that refuse a run before it spends anything; False when refused."""
+    trials = [t for s in loaded if s.ok for t in trial_suites(s, options, args.max_candidates)] if args.cheapest else []
+    cascades = Cascades.wanted(args)
+    trials += cascades.trial_suites(loaded, options) if cascades else []
+    estimate = estimate_run(prepared)
+    estimate_run(trials, estimate)
+    estimate.trials = len(trials)
+    if any(p.runnable for p in prepared):
+        say(f"estimate: {estimate.describe()}", sys.stderr)
+    checks = check_models([*prepared, *trials], estimate)
+    for c in checks:
+        say(f"promptwise eval: {'error' if c.fatal else 'warning'}: {c.message}", sys.stderr)
+    if any(c.fatal for c in checks):
+        say("promptwise eval: no call was made", sys.stderr)
+        return False
+    limit, name = args.max_spend, "--max-spend"
+    if limit is None:
+        configured = [(p.config.settings.evals.max_spend, p.config) for p in prepared if p.config.settings.evals.max_spend is not None]
+        if configured:
+            limit, config = min(configured, key=lambda c: c[0])
+            name = f"evals.max_spend in {output.display_path(config.path) if config.path else 'the config'}"
+    refused = over_limit(estimate, limit, name)
+    if refused:
+        say(f"promptwise eval: refused: {refused}", sys.stderr)
+        return False
+    return True
+
+
 async def _run(
-    loaded: list[LoadedSuite], prepared: list[PreparedSuite], options: RunOptions, printer: ProgressPrinter, cheapest: bool, limit: int
+    loaded: list[LoadedSuite],
+    prepared: list[PreparedSuite],
+    options: RunOptions,
+    printer: ProgressPrinter,
+    cheapest: bool,
+    limit: int,
+    cascades: Cascades | None = None,
 ) -> tuple[RunResult, int]:
     cancel = CancelToken()
     loop = asyncio.get_running_loop()
@@ -237,6 +301,8 @@ async def _run(
                 found = await find_cheapest(suite, result, options, printer, cancel, limit)
                 if found is not None:
                     result.cheapest.append(found)
+        if cascades is not None and not result.cancelled:
+            await cascades.find(loaded, result, options, printer, cancel)
         return result, (received[0] if received and received[0] != signal.SIGINT else 0)
     finally:
         for signum in handled:
@@ -262,9 +328,6 @@ def _write_outputs(args: argparse.Namespace, result: RunResult) -> None:
 def _print_summary(result: RunResult, saved: Path, json_to_stdout: bool, say: _Printer | None = None) -> None:
     out = sys.stderr if json_to_stdout else sys.stdout
     say = say or _Printer(Secrets())
-    for suite in result.suites:
-        for problem in suite.problems:
-            say(f"{suite.path}: could not run: {problem}", file=out)
     if result.models:
         say(output.table(reports.SUMMARY_HEADERS, reports.summary_rows(result), right=range(1, len(reports.SUMMARY_HEADERS))), file=out)
         tiers = sorted({s.service_tier for s in result.suites if s.service_tier != "standard"})
@@ -280,7 +343,8 @@ def _print_summary(result: RunResult, saved: Path, json_to_stdout: bool, say: _P
     for c in result.cheapest:
         if c.chosen:
             say(
-                f"cheapest passing model for {c.suite}: {c.chosen} ({c.current_passed}/{c.total} like {c.current}), saving "
+                f"cheapest passing model for {c.suite}: {c.chosen}{f' at {c.chosen_effort} effort' if c.chosen_effort else ''} "
+                f"({c.current_passed}/{c.total} like {c.current}), saving "
                 f"{output.money(c.saving_per_call)} per call, {output.money(c.saving_per_1000_calls)} per 1,000 calls",
                 file=out,
             )

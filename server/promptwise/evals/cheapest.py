@@ -1,11 +1,15 @@
-"""The cheapest model that passes: run a suite on cheaper candidates, cheapest first, and stop at the first that holds up."""
+"""The cheapest configuration that passes: run a suite on cheaper (model, reasoning effort) pairs, cheapest first,
+and stop at the first that holds up."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..analysis import analyze
 from ..routing import suggest_models
+from ..routing.efforts import configurations
 from .results import CandidateTrial, CheapestResult, RunResult, summarize
-from .runner import CancelToken, ProgressCallback, RunOptions, prepare, run_prepared
+from .runner import CancelToken, PreparedSuite, ProgressCallback, RunOptions, prepare, run_prepared
 from .suite import LoadedSuite
 
 
@@ -17,10 +21,12 @@ async def find_cheapest(
     cancel: CancelToken | None = None,
     limit: int = 5,
 ) -> CheapestResult | None:
-    """Try cheaper models cheapest first; stop at the first that passes as many cases as the current model.
+    """Try cheaper configurations cheapest first; stop at the first that passes as many cases as the current one.
 
-    The models tried are the ones `promptwise suggest` and the editor's "Switch to" actions offer
-    (`suggest_models`), so "find cheapest" never tries a model the editor would not suggest."""
+    A configuration is a model at a reasoning effort: the current model at each other effort it takes, and
+    the models `promptwise suggest` and the editor's "Switch to" actions offer (`suggest_models`) at each
+    effort they take (once, for a model that does not reason), each priced by the cost model with the
+    reasoning expected at that effort. "Find cheapest" never tries a model the editor would not suggest."""
     prepared = prepare(loaded, options)
     if not prepared.runnable or not prepared.targets or prepared.doc is None:
         return None
@@ -36,27 +42,28 @@ async def find_cheapest(
         current_passed=passed,
         total=len(mine),
         current_cost_per_call=measured_current if measured_current is not None else analysis.cost_per_call,
+        current_effort=prepared.efforts.get(current),
     )
     if summary is not None and summary.errored:
         found.note = f"{summary.errored} case(s) errored on {current}; fix those first"
         return found
-    suggestions = suggest_models(analysis, prepared.config, limit=max(1, limit))
-    candidates = suggestions.candidates[: max(0, limit)]
+    candidates, reason = _candidates(analysis, prepared, limit)
     if not candidates:
-        found.note = suggestions.reason
+        found.note = reason
         return found
     for candidate in candidates:
         if cancel is not None and cancel.cancelled:
             found.note = "cancelled"
             break
         # Called by its catalog name, which litellm and config [models] know; the file's spelling may differ.
-        model = candidate.card.name
-        trial_suite = prepare(loaded, options, models=[model])
-        run = await run_prepared([trial_suite], options, progress, cancel, phase=f"candidate {model}")
+        model, effort = candidate.card.name, candidate.effort
+        trial_suite = _trial(loaded, options, model, effort)
+        run = await run_prepared([trial_suite], options, progress, cancel, phase=f"candidate {candidate.label}")
         counts = run.counts
         model_summary = run.models[0] if run.models else None
         trial = CandidateTrial(
             model=model,
+            reasoning_effort=effort,
             passed=counts["passed"],
             failed=counts["failed"],
             errored=counts["errored"],
@@ -74,7 +81,7 @@ async def find_cheapest(
             continue
         if counts["passed"] >= passed:
             trial.verdict = f"passes {counts['passed']}/{len(run.results)}, as many as {current}"
-            found.chosen = model
+            found.chosen, found.chosen_effort = model, effort
             mine_cost = found.current_cost_per_call
             theirs = trial.cost_per_call if (trial.cost_per_call is not None and measured_current is not None) else candidate.cost_per_call
             if mine_cost is not None and theirs is not None:
@@ -83,5 +90,32 @@ async def find_cheapest(
             break
         trial.verdict = f"passes {counts['passed']}/{len(run.results)}, fewer than {current}'s {passed}"
     if found.chosen is None and not found.note:
-        found.note = f"none of the {len(found.tried)} cheaper model(s) tried passes as many cases as {current}"
+        what = "model(s)" if all(t.reasoning_effort is None for t in found.tried) else "configuration(s) (model x effort)"
+        found.note = f"none of the {len(found.tried)} cheaper {what} tried passes as many cases as {current}"
     return found
+
+
+def _candidates(analysis: Any, prepared: PreparedSuite, limit: int) -> tuple[list[Any], str]:
+    suggestions = suggest_models(analysis, prepared.config, limit=max(1, limit))
+    found = configurations(analysis, prepared.config, [c.card for c in suggestions.candidates])
+    return found[: max(0, limit)], suggestions.reason
+
+
+def _trial(loaded: LoadedSuite, options: RunOptions, model: str, effort: str | None) -> PreparedSuite:
+    """The suite prepared on one candidate, its calls sent at `effort` (and its usage recorded under it)."""
+    trial = prepare(loaded, options, models=[model])
+    if effort is not None and trial.runnable:
+        trial.params = {**trial.params, "reasoning_effort": effort}
+        trial.efforts = {label: effort for label in trial.efforts}
+    return trial
+
+
+def trial_suites(loaded: LoadedSuite, options: RunOptions, limit: int = 5) -> list[PreparedSuite]:
+    """The suite prepared on each cheaper configuration (model x effort) `find_cheapest` may try, for the estimate before a run
+    (all of them: the search may stop earlier, so the estimate is an upper bound)."""
+    prepared = prepare(loaded, options)
+    if not prepared.runnable or not prepared.targets or prepared.doc is None:
+        return []
+    analysis = analyze(prepared.doc, prepared.config, model=prepared.targets[0].label)
+    candidates, _ = _candidates(analysis, prepared, limit)
+    return [_trial(loaded, options, c.card.name, c.effort) for c in candidates]

@@ -115,6 +115,7 @@ class CallDestination(BaseModel):
 
 class CandidateTrial(BaseModel):
     model: str
+    reasoning_effort: Optional[str] = Field(None, description="The reasoning effort the candidate was tried at (null: the model's own, or it does not reason).")
     passed: int
     failed: int
     errored: int
@@ -129,8 +130,10 @@ class CheapestResult(BaseModel):
     current_passed: int
     total: int
     current_cost_per_call: Optional[float] = None
+    current_effort: Optional[str] = Field(None, description="The reasoning effort the current model runs at (null when it does not reason).")
     tried: list[CandidateTrial] = Field(default_factory=list)
     chosen: Optional[str] = Field(None, description="The cheapest candidate that passes as many cases as the current model.")
+    chosen_effort: Optional[str] = Field(None, description="The reasoning effort of the chosen configuration (null: the model's own, or it does not reason).")
     saving_per_call: Optional[float] = None
     saving_per_1000_calls: Optional[float] = None
     note: str = ""
