@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "count": ("count", "count the tokens of a prompt file, stdin, or a chat request (.json)"),
     "models": ("models", "list models with prices per million tokens and context windows"),
     "suggest": ("suggest", "suggest cheaper models that fit a prompt and support what it uses"),
+    "diff": ("diff", "compare prompt files' tokens and cost with a git base (a PR's cost in review)"),
     "eval": ("eval", "run evaluation suites (NAME.evals.yaml) against models"),
     "schema": ("schema", "write JSON Schemas for the config, frontmatter and suites to schemas/"),
     "lsp": ("lsp", "start the language server (stdio)"),

@@ -14,6 +14,7 @@ from ..evals.results import RunResult
 from ..evals.suite import Suite
 from ..formats.instruction_schema import CursorRuleFrontmatter, SkillFrontmatter, VSCodeAgentFrontmatter
 from ..formats.schema import DotpromptFrontmatter, InstructionsFrontmatter, PromptyFrontmatter
+from ..review.model import Comparison
 from . import failures
 
 SCHEMAS: dict[str, tuple[type, str]] = {
@@ -27,6 +28,7 @@ SCHEMAS: dict[str, tuple[type, str]] = {
     "skill.frontmatter.schema.json": (SkillFrontmatter, "Agent Skill (SKILL.md) frontmatter keys promptwise reads"),
     "evals.suite.schema.json": (Suite, "promptwise evaluation suite (NAME.evals.yaml)"),
     "evals.results.schema.json": (RunResult, "promptwise eval results (results.json in a run folder, or --json)"),
+    "promptwise.diff.schema.json": (Comparison, "promptwise diff --format json: a change's effect on each prompt file's tokens and cost"),
 }
 
 
@@ -49,22 +51,32 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    stale = []
+    stale, missing = [], []
     for name, text in render().items():
         target = args.out / name
         current = target.read_text(encoding="utf-8") if target.is_file() else None
         if current == text:
             continue
-        stale.append(name)
+        (missing if current is None else stale).append(name)
         if not args.check:
             args.out.mkdir(parents=True, exist_ok=True)
             tmp = target.with_suffix(".tmp")
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(target)
             print(f"wrote {target}")
-    if args.check and stale:
-        print(f"schemas out of date: {', '.join(stale)}; run 'promptwise schema'", file=sys.stderr)
+    if args.check and (stale or missing):
+        if missing and not args.out.is_dir():
+            print(
+                f"schemas missing: there is no {args.out}/ folder here, so all {len(missing)} schema files are missing; "
+                "run 'promptwise schema' to write them, or pass --out FOLDER",
+                file=sys.stderr,
+            )
+            return 1
+        if missing:
+            print(f"schemas missing from {args.out}/: {', '.join(missing)}; run 'promptwise schema'", file=sys.stderr)
+        if stale:
+            print(f"schemas out of date: {', '.join(stale)}; run 'promptwise schema'", file=sys.stderr)
         return 1
-    if not stale:
+    if not stale and not missing:
         print(f"{args.out}/ is up to date")
     return 0

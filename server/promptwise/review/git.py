@@ -106,6 +106,24 @@ class Repo:
             changes += [Change("A", p) for p in untracked.split("\0") if p and p not in listed]
         return changes
 
+    def grep(self, terms: list[str], commit: str | None = None, pathspecs: tuple[str, ...] = ()) -> list[str]:
+        """Files whose text holds any of `terms` (fixed strings, case-sensitive): git searches a commit's
+        objects itself, or the working tree's tracked and untracked files; binary files are skipped."""
+        # The terms go on stdin (`-f -`): a change of thousands of files must not overflow the command line.
+        args = ["grep", "-l", "-z", "-F", "-I", "--no-color", "--full-name", "-f", "-"]
+        if commit is None:
+            args.append("--untracked")
+        if commit is not None:
+            args.append(commit)
+        args += ["--", *pathspecs]
+        patterns = "".join(f"{t}\n" for t in terms if t and "\n" not in t).encode("utf-8", "surrogateescape")
+        if not patterns:
+            return []
+        # git grep exits 1 when nothing matches.
+        out = _run(args, self.root, what="search the files for names of changed files", allow=(0, 1), stdin=patterns)
+        prefix = f"{commit}:" if commit is not None else ""
+        return [p[len(prefix):] if prefix and p.startswith(prefix) else p for p in out.split("\0") if p]
+
     def tree(self, commit: str) -> dict[str, Entry]:
         """Every file path in a commit's tree with its mode and blob id (a listing; no contents are read)."""
         with self._lock:
@@ -139,6 +157,28 @@ class Repo:
             data = _read_exactly(proc.stdout, size + 1)[:size]  # the content, then a newline
             self.blobs_read += 1
         return (data, size) if size <= max_bytes else (None, size)
+
+    def read_many(self, shas: list[str], max_bytes: int) -> dict[str, tuple[bytes | None, int]]:
+        """`read` for many blobs at once: the requests go to git in one write, the answers come back in
+        order (one round trip instead of one per file)."""
+        found: dict[str, tuple[bytes | None, int]] = {}
+        unique = list(dict.fromkeys(shas))
+        for start in range(0, len(unique), 256):  # a chunk's requests fit the pipe: git never waits on us
+            chunk = unique[start : start + 256]
+            with self._lock:
+                proc = self._batch_process()
+                assert proc.stdin is not None and proc.stdout is not None
+                proc.stdin.write("".join(f"{sha}\n" for sha in chunk).encode())
+                proc.stdin.flush()
+                for sha in chunk:
+                    header = proc.stdout.readline().decode("utf-8", "replace").split()
+                    if len(header) != 3 or header[1] == "missing":
+                        raise GitError(f"git has no object {sha[:12]} (a shallow or partial clone?)")
+                    size = int(header[2])
+                    data = _read_exactly(proc.stdout, size + 1)[:size]
+                    self.blobs_read += 1
+                    found[sha] = (data, size) if size <= max_bytes else (None, size)
+        return found
 
     def _batch_process(self) -> subprocess.Popen[bytes]:
         if self._batch is None or self._batch.poll() is not None:
@@ -207,11 +247,13 @@ def _parse_name_status(out: str) -> list[Change]:
     return changes
 
 
-def _run(args: list[str], cwd: Path, what: str) -> str:
+def _run(args: list[str], cwd: Path, what: str, allow: tuple[int, ...] = (0,), stdin: bytes | None = None) -> str:
     try:
         done = subprocess.run(
             ["git", *_SAFE, *args],
             cwd=cwd,
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
             capture_output=True,
             env=_env(),
             timeout=GIT_TIMEOUT,
@@ -223,7 +265,7 @@ def _run(args: list[str], cwd: Path, what: str) -> str:
         raise GitError(f"cannot {what}: git did not answer within {GIT_TIMEOUT:.0f} s") from None
     except OSError as exc:
         raise GitError(f"cannot {what}: {exc.strerror or exc}") from None
-    if done.returncode != 0:
+    if done.returncode not in allow:
         said = done.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(f"cannot {what}: {said[-1] if said else f'git exited with {done.returncode}'}")
     return done.stdout.decode("utf-8", "surrogateescape")
