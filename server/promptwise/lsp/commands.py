@@ -97,7 +97,11 @@ async def show_breakdown(ls: LanguageServer, *args: Any) -> dict[str, Any]:
     request: BreakdownArgs = parse_args(BreakdownArgs, args)
     snap = await _snapshot(ls, request.uri)
     await ls.analyzer.run(snap.findings)  # type: ignore[attr-defined]
-    return breakdown(snap)
+    from .review import head_change  # imports this module
+
+    data = breakdown(snap)
+    data["vsHead"] = await head_change(ls, snap)  # type: ignore[arg-type]
+    return data
 
 
 def breakdown(snap) -> dict[str, Any]:
