@@ -87,3 +87,16 @@ def test_a_long_bad_value_is_shown_short(tmp_path):
     (tmp_path / "promptwise.toml").write_text(f'warn_at = "{"x" * 5000}"\n')
     (problem,) = load_config(tmp_path).problems
     assert len(problem.message) < 300 and "…" in problem.message
+
+
+def test_a_config_above_the_repository_is_not_the_projects(tmp_path):
+    from promptwise.config import find_config_file
+
+    (tmp_path / "promptwise.toml").write_text('[budgets]\n"**" = 5\n', encoding="utf-8")  # a shared /tmp, a home folder
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "sub").mkdir()
+    assert find_config_file(repo / "sub" / "AGENTS.md") is None
+    (repo / "promptwise.toml").write_text("", encoding="utf-8")
+    assert find_config_file(repo / "sub" / "AGENTS.md") == repo / "promptwise.toml"
+    assert find_config_file(tmp_path / "loose" / "AGENTS.md") == tmp_path / "promptwise.toml"  # outside any repository

@@ -78,3 +78,13 @@ def test_a_window_finds_the_sections_a_whole_outline_finds(lines: list[str], eol
     first, last = sorted((min(a, len(text)), min(b, len(text))))
     whole = [p for p in outline(text, 0, len(text)) if p.kind == "section" and first <= p.span.start <= last]
     assert sections_starting_between(text, 0, len(text), first, last) == whole
+
+
+@pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"])
+def test_a_window_finds_where_its_sections_end_far_below_it(eol: str) -> None:
+    lines = ["# A", *["filler text"] * 50, "```", "# not a heading", "```", "## B", *["more"] * 50, "# C", "z", ""]
+    text = eol.join(lines)
+    whole = [p for p in outline(text, 0, len(text)) if p.kind == "section" and p.span.start <= 5]
+    assert sections_starting_between(text, 0, len(text), 0, 5) == whole
+    (a,) = whole
+    assert text[a.span.end :].startswith("# C")

@@ -74,9 +74,10 @@ def test_duplicates_in_the_example_instructions_are_removed_keeping_the_first(ex
     analysis, fixes = fixes_for(path)
     text = analysis.document.text
     [all_three] = by_kind(fixes, "remove-duplicates")
-    assert all_three.title.startswith("Remove 3 duplicated paragraphs (-221 tokens, -$0.000033 per call)")
+    assert all_three.title.startswith("Remove 3 duplicated paragraphs (-228 tokens, -$0.000034 per call)")
     heading = "## Before you open a pull request"
-    assert all_three.apply(text) == text[: text.index(heading)] + heading + "\n"
+    # The heading whose whole section was the duplicates goes with them: no empty heading is left behind.
+    assert all_three.apply(text) == text[: text.index(heading)].rstrip("\n") + "\n"
     assert all_three.safe and not all_three.needs_confirmation
     assert [f.code for f in all_three.findings] == ["duplicated-paragraph"] * 3
     singles = by_kind(fixes, "remove-duplicate")
@@ -381,10 +382,13 @@ def test_no_trim_to_budget_without_a_budget_problem(examples):
     assert by_kind(fixes, "trim-to-budget") == []
 
 
-def test_the_over_budget_example_has_nothing_safe_to_trim(examples):
+def test_the_over_budget_example_has_nothing_safe_to_trim_and_a_section_to_drop(examples):
     analysis, fixes = fixes_for(examples / "legal/contract-review.prompty")
     assert any(f.code == "over-budget" for f in analysis.findings)
-    assert fixes == []
+    assert [f for f in fixes if f.safe] == []
+    (drop,) = fixes
+    assert drop.kind == "drop-section" and drop.needs_confirmation and drop.tokens_after <= analysis.budget
+    assert_savings_exact(examples / "legal/contract-review.prompty", analysis, drop)
 
 
 # ---- every fix, every example ----

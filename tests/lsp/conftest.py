@@ -7,7 +7,7 @@ import inspect
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import pytest
 import pytest_lsp
@@ -246,6 +246,7 @@ def session_fixture(
             client.registrations.extend(params.registrations)  # type: ignore[attr-defined]
 
         client.protocol.fm.features[t.CLIENT_REGISTER_CAPABILITY] = register_capability
+        read_code_actions_like_editors(client)
         if configuration is not None:
             client.set_configuration(configuration)
         client.init_result = await client.initialize_session(  # type: ignore[attr-defined]
@@ -272,6 +273,18 @@ def session_fixture(
 
 # One server per profile shared by every module that needs no settings of its own (each uses its own files).
 session_client, session = session_fixture("session", scope="session")
+
+
+def read_code_actions_like_editors(client: LanguageClient) -> None:
+    """lsprotocol reads any code action that has a `command` as a Command; editors look at its type
+    (a Command's `command` is a string, a CodeAction's an object)."""
+    converter = client.protocol._converter
+
+    def hook(obj, _):
+        kind = t.Command if isinstance(obj.get("command"), str) else t.CodeAction
+        return converter.structure(obj, kind)
+
+    converter.register_structure_hook(Union[t.Command, t.CodeAction], hook)
 
 
 def _profile(client: LanguageClient) -> str:

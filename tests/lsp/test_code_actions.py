@@ -211,7 +211,7 @@ async def test_nothing_is_offered_where_nothing_applies(session):
     path = copy_example(session, ".github/instructions/onboarding.instructions.md", "ca-onboarding-none.instructions.md")
     uri = session.open(path)
     text = session.texts[uri]
-    assert await code_actions(session, uri, at(text, "Welcome to Northwind")) == []
+    assert await code_actions(session, uri, at(text, "often get wrong")) == []
     session.close(uri)
 
 
@@ -311,8 +311,32 @@ async def test_trailing_whitespace_on_an_emoji_line_uses_utf16_columns(session):
     session.close(uri)
 
 
-async def test_nothing_to_trim_is_a_disabled_action_with_the_reason(session):
-    path = copy_example(session, "legal/contract-review.prompty", "ca-nothing.prompty")
+async def test_the_over_budget_contract_review_is_trimmed_until_it_fits(session):
+    path = copy_example(session, "legal/contract-review.prompty", "ca-fits.prompty")
+    uri = session.open(path)
+    applied = []
+    for _ in range(5):
+        over = [d for d in await session.diagnostics(uri) if d.code == "over-budget"]
+        if not over:
+            break
+        actions = await code_actions(session, uri, over[0].range, over, only=[t.CodeActionKind.QuickFix])
+        enabled = [a for a in actions if a.disabled is None]
+        assert enabled, [a.disabled.reason for a in actions if a.disabled]
+        # Token budgets are met by trimming: no model switch among the diagnostic's quick fixes.
+        assert not [a for a in actions if a.title.startswith("Switch to ")]
+        action = enabled[0]
+        before, after = await apply(session, uri, action)
+        assert_saving_matches(action.title.removesuffix("…"), before, after)
+        applied.append(action.title)
+    assert applied and applied[0].startswith('Drop the section "Clause checklist" (-1,616 tokens')
+    assert not [d for d in await session.diagnostics(uri) if d.code == "over-budget"]
+    session.close(uri)
+
+
+async def test_when_no_trim_fits_a_disabled_action_names_the_largest_parts(session):
+    path = session.root / "ca-nothing.prompty"
+    rules = " ".join(f"Rule {i}: every shipment to depot {i} needs a signed manifest." for i in range(40))
+    path.write_text(f"---\nmodel: gpt-4o\npromptwise:\n  budget: 50\n---\nsystem:\n{rules}\n\nuser:\nCheck it.\n", encoding="utf-8")
     uri = session.open(path)
     (over,) = [d for d in await session.diagnostics(uri) if d.code == "over-budget"]
     actions = await code_actions(session, uri, over.range, [over], only=[t.CodeActionKind.QuickFix])
@@ -321,7 +345,9 @@ async def test_nothing_to_trim_is_a_disabled_action_with_the_reason(session):
     else:
         (disabled,) = actions
         assert disabled.title == "Trim to budget" and list(disabled.diagnostics) == [over]
-        assert disabled.disabled.reason.startswith("nothing safe to trim: 1,584 tokens over the budget of 1,200 remain")
+        reason = disabled.disabled.reason
+        assert reason.startswith("no trim on offer fits: ") and "over the budget of 50" in reason
+        assert "The largest parts: system message (" in reason and "user message (" in reason
     session.close(uri)
 
 

@@ -96,8 +96,10 @@ async def test_estimates_are_marked_and_explained(session):
 async def test_a_file_without_a_model_line_gets_its_total_on_the_first_line(session):
     uri = session.open(session.root / "AGENTS.md")
     hints = await session.hints(uri)
-    assert len(hints) == 1
-    (total,) = hints
+    # The total on the first line; the other hints are its headings' (tests/lsp/test_section_hints.py).
+    total = hints[0]
+    assert [h.position.line for h in hints].count(0) == 1
+    assert all(session.texts[uri].split("\n")[h.position.line].startswith("#") for h in hints[1:])
     assert total.position == end_of_line(session.texts[uri], 0)
     # The default model is named in the hint only where it fits VS Code's 43 characters; the tooltip always names it.
     assert " tokens" in total.label and total.label.endswith("/call warm") and len(total.label) <= 43

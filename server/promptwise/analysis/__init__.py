@@ -28,7 +28,9 @@ from ..text import Span
 from ..tokens import Tokenizer, TokenizerUnavailable, tokenizer_for
 from ..tokens.counter import O200K_FRAMING, framing_for
 
+from .cost_budget import CostBudget, cost_budget_findings, cost_budget_for
 from .costs import cost_findings, price
+from .images import count_images
 from .prefix import stable_prefix
 
 SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2, Severity.HINT: 3}
@@ -47,10 +49,11 @@ class MessageCount:
     framing_tokens: int
     includes: list[IncludeCount] = field(default_factory=list)
     stable_tokens: int | None = None  # tokens before its first variable, when it has one (the cacheable lead)
+    image_tokens: int = 0  # its images, by the model's published rule (analysis.images)
 
     @property
     def tokens(self) -> int:
-        return self.content_tokens + self.framing_tokens
+        return self.content_tokens + self.framing_tokens + self.image_tokens
 
 
 @dataclass
@@ -75,6 +78,7 @@ class Analysis:
     # How the call is billed: cold and warm cost parts, caching, reasoning, volumes (None without a price).
     estimate: Estimate | None = None
     reasoning: Reasoning = NO_REASONING
+    cost_budget: CostBudget = CostBudget()  # dollars per call and per month, where a budget is set
 
     @property
     def cost_per_call(self) -> float | None:
@@ -164,12 +168,17 @@ def analyze(
         for ic in includes:
             ic.include.tokens = ic.tokens
         counts.append(MessageCount(message, content, framing, includes))
+    images = count_images(doc, card.name if card is not None else model, known=card is not None)
+    if images is not None:
+        for count, n in zip(counts, images.tokens):
+            count.image_tokens = n
+        findings.extend(images.findings)
     tools_tokens, tools_covered = tokenizer.count_tools(doc.tools)
     per_call = [c for c in counts if not c.message.on_use]
     on_use_tokens = sum(c.tokens for c in counts if c.message.on_use)
     priming = tokenizer.framing.reply_priming if per_call else 0
     prompt_tokens = sum(c.tokens for c in per_call) + tools_tokens + priming
-    exact_reason = estimate_reasons(doc, tokenizer, tools_covered, on_use_tokens)
+    exact_reason = estimate_reasons(doc, tokenizer, tools_covered, on_use_tokens, images.reasons if images else None)
     exact = exact_reason is None
     expected = _expected_output(doc, config, card)
     prefix, leads = stable_prefix(
@@ -199,7 +208,9 @@ def analyze(
         on_use_tokens=on_use_tokens,
     )
     price(analysis, config, prefix)
+    analysis.cost_budget = cost_budget_for(analysis, config)
     findings.extend(_budget_findings(analysis, config))
+    findings.extend(cost_budget_findings(analysis, config, _anchor(analysis)))
     findings.extend(_context_findings(analysis))
     findings.extend(cost_findings(analysis, config))
     if duplicates:
@@ -260,7 +271,9 @@ def _tokenizer(card: ModelCard | None, model: str, provider: str | None) -> Toke
             return Tokenizer(card.tokenizer, True, framing_for(card.tokenizer), "tokenizer set in config")
         return Tokenizer(card.tokenizer, False, O200K_FRAMING, f"the tokenizer set in config for {card.name} ({card.tokenizer}) is an approximation")
     if card is not None:
-        return tokenizer_for(card.name, card.provider)
+        from ..catalog.aliases import canonical
+
+        return tokenizer_for(canonical(card.name), card.provider)  # azure/gpt-35-turbo counts as gpt-3.5-turbo
     guess = tokenizer_for(model, provider)
     # The name only looks like a model's (a typo, a private deployment): its tokenizer is a guess.
     return guess.as_estimate(f"{model} is not a known model, counted with {guess.encoding}")
@@ -269,13 +282,16 @@ def _tokenizer(card: ModelCard | None, model: str, provider: str | None) -> Toke
 _OPENAI_ENCODINGS = ("o200k_base", "cl100k_base")
 
 
-def estimate_reasons(doc: PromptDocument, tokenizer: Tokenizer, tools_covered: bool, on_use_tokens: int = 0) -> str | None:
+def estimate_reasons(
+    doc: PromptDocument, tokenizer: Tokenizer, tools_covered: bool, on_use_tokens: int = 0, image_reasons: list[str] | None = None
+) -> str | None:
     """Why a count is not the provider's, in the user's words; None when both text and rule are."""
     reasons: list[str] = []
     if not tokenizer.exact:
         reasons.append(tokenizer.note or f"{tokenizer.encoding} is not the provider's tokenizer")
-    images = sum(m.images for m in doc.messages)
-    if images:
+    if image_reasons is not None:
+        reasons.extend(image_reasons)  # how each image was counted, or that it was not
+    elif images := sum(m.images for m in doc.messages):
         reasons.append(f"{images} image{'s are' if images != 1 else ' is'} not counted")
     if doc.tool_names:
         reasons.append(f"tools named in code are not counted ({', '.join(doc.tool_names)})")
@@ -306,24 +322,14 @@ def _unknown_model(model: str, catalog: Catalog, tokenizer: Tokenizer, span: Spa
 
 
 def suggest_model(model: str, catalog: Catalog) -> str | None:
-    """The catalog's name closest to `model` (a typo's correction), if one is close enough."""
+    """The catalog's name closest to `model` (a typo's correction, an alias, a deployment's model), if one is close enough."""
     key = model.strip().lower()
     cached = _SUGGESTIONS.get((id(catalog), key), False)
     if cached is not False:
         return cached  # type: ignore[return-value]
-    import difflib
+    from ..catalog.aliases import suggest_model as closest_model
 
-    names = catalog.names()
-    bare_names = [n for n in names if "/" not in n]
-    bare = key.rsplit("/", 1)[-1].replace(" ", "-")
-    found = None
-    # A provider's own spelling first (gpt-4o-mini, not some-host/gpt-4o-mini), then any name.
-    for candidate, pool in ((bare, bare_names), (key, names)):
-        close = difflib.get_close_matches(candidate, pool, n=1, cutoff=0.8)
-        if close:
-            card = catalog.get(close[0])
-            found = card.name if card is not None else close[0]
-            break
+    found = closest_model(model, catalog)
     if len(_SUGGESTIONS) > 256:  # the language server asks again on every keystroke
         _SUGGESTIONS.clear()
     _SUGGESTIONS[(id(catalog), key)] = found

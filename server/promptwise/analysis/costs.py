@@ -107,7 +107,7 @@ def _deprecation(a: "Analysis", config: "LoadedConfig") -> list[Finding]:
     days = (retires - today()).days
     where = f"(deprecation_date in the {card.source})" if card.source else ""
     if days < 0:
-        return [Finding("deprecated-model", Severity.ERROR, f"{card.name} was retired on {retires.isoformat()}, {-days:,} days ago {where}: calls to it may fail", _model_span(a), data={"date": retires.isoformat(), "days_left": days})]
+        return [Finding("deprecated-model", Severity.ERROR, f"{card.name} was retired on {retires.isoformat()}, {-days:,} day{'s' if days != -1 else ''} ago {where}: calls to it may fail", _model_span(a), data={"date": retires.isoformat(), "days_left": days})]
     if days <= config.settings.suggest_min_days_left:
         when = "today" if days == 0 else f"in {days:,} day{'s' if days != 1 else ''}"
         return [Finding("deprecated-model", Severity.WARNING, f"{card.name} retires on {retires.isoformat()}, {when} {where}", _model_span(a), data={"date": retires.isoformat(), "days_left": days})]

@@ -3,6 +3,9 @@
 RULES: dict[str, str] = {
     "over-budget": "The prompt's input tokens per call exceed its budget.",
     "near-budget": "The prompt uses at least the warning share (warn_at) of its budget.",
+    "over-cost-budget": "The prompt's cost per call (or projected spend per month) exceeds its budget in dollars.",
+    "near-cost-budget": "The prompt's cost uses at least the warning share (warn_at) of its budget in dollars.",
+    "cost-budget-unchecked": "A monthly budget in dollars is set but the file has no volume (calls per day) to project its spend.",
     "context-overflow": "Input tokens plus the output reserved do not fit the model's context window.",
     "unknown-model": "The model is not in the catalog; tokens are an estimate, there is no price, and the closest catalog name is suggested.",
     "invalid-frontmatter": "The YAML frontmatter cannot be parsed or has a value of the wrong type.",
@@ -13,6 +16,7 @@ RULES: dict[str, str] = {
     "undefined-variable": "A template variable has no sample, example or default value.",
     "duplicated-paragraph": "A paragraph repeats an earlier one word for word and is paid for twice.",
     "template-error": "The template cannot be parsed or rendered.",
+    "image-tokens": "How an image is counted: the model's published image-token rule with the image's size, its worst case when the size is unknown, or not counted (a warning) when there is no rule.",
     "tools-not-counted": "Tools named in the file are defined in code, an MCP server, an OpenAPI spec or a custom kind, so their tokens are not counted.",
     "tokenizer-unavailable": "The model's tokenizer files are missing; another tokenizer stands in.",
     "invalid-utf8": "The file is not valid UTF-8; bad bytes are counted as replacement characters.",

@@ -9,6 +9,7 @@ next heading of the same or a higher level), with its share of the message and w
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -147,17 +148,20 @@ def _next_line(text: str, line_end: int, line_start: int) -> bool:
 
 def sections_starting_between(text: str, start: int, end: int, first: int, last: int) -> list[Part]:
     """The sections of text[start:end] whose heading line starts in [first, last], as `outline` finds them,
-    reading only the fences before `first` and the headings and fences up to the last section's end:
+    reading only the fences before `first`, the lines of the window, and, for a section still open after
+    it, the next heading of its level or higher (found by the regex engine, the fences between skipped):
     what the inlay hints of a visible range need, without an outline of a whole 1 MiB file."""
     fence: str | None = None
-    for at in _lines_starting(text, start, end, start, ("```", "~~~")):
+    for at in _lines_starting(text, start, end, start, ("```", "~~~"), stop=first):
         if at >= first:
             break
         fence = _fence_after(text, at, end, fence)
     pending: list[tuple[int, int, str, Span]] = []
     found: list[Part] = []
-    for at in _lines_starting(text, start, end, first, ("#", "```", "~~~")):
-        if at > last and not pending:
+    resume = min(end, last + 1)
+    for at in _lines_starting(text, start, end, first, ("#", "```", "~~~"), stop=last + 1):
+        if at > last:
+            resume = at
             break
         if text.startswith(("```", "~~~"), at):
             fence = _fence_after(text, at, end, fence)
@@ -169,14 +173,54 @@ def sections_starting_between(text: str, start: int, end: int, first: int, last:
         if m is None or not m.group(1):
             continue
         level = len(m.group(1))
-        while pending and pending[-1][0] >= level:
-            lvl, begin, title, heading = pending.pop()
-            found.append(Part("section", title, Span(begin, at), heading, lvl))
-        if at <= last:
-            title = text[at:line_end].strip()[level:].strip().rstrip("#").strip()
-            pending.append((level, at, title, Span(at, line_end)))
+        _close(pending, found, level, at)
+        title = text[at:line_end].strip()[level:].strip().rstrip("#").strip()
+        pending.append((level, at, title, Span(at, line_end)))
+    while pending:
+        at, fence = _next_heading(text, start, end, resume, pending[-1][0], fence)
+        if at is None:
+            break
+        _close(pending, found, len(_MARK.match(text, at).group(1)), at)
+        resume = at + 1
     found += [Part("section", title, Span(begin, end), heading, lvl) for lvl, begin, title, heading in pending]
     return sorted(found, key=lambda p: p.span.start)
+
+
+def _close(pending: list, found: list[Part], level: int, at: int) -> None:
+    """Sections of `level` or deeper end where a heading of `level` starts."""
+    while pending and pending[-1][0] >= level:
+        lvl, begin, title, heading = pending.pop()
+        found.append(Part("section", title, Span(begin, at), heading, lvl))
+
+
+@lru_cache(maxsize=16)
+def _headings_up_to(level: int, eol: str) -> re.Pattern[str]:
+    # Starts with a literal line break and `#`: the regex engine skips to each candidate in C.
+    return re.compile(rf"{re.escape(eol)}#{{1,{level}}}(?=[ \t\r\n]|\Z)")
+
+
+def _next_heading(text: str, start: int, end: int, pos: int, level: int, fence: str | None) -> tuple[int | None, str | None]:
+    """The start of the first line from `pos` on that is a heading of `level` or higher outside a code
+    block, and the fence state there (None when there is none before `end`)."""
+    eol = "\n" if text.find("\n", start, end) >= 0 else "\r"
+    pattern = _headings_up_to(level, eol)
+    while pos < end:
+        if fence is not None:  # inside a code block: skip to its closing line
+            for at in _lines_starting(text, start, end, pos, (fence[0] * 3,)):
+                fence = _fence_after(text, at, end, fence)
+                if fence is None:
+                    pos = _line_end(text, at, end)
+                    break
+            else:
+                return None, fence
+        m = pattern.search(text, max(start, pos - 1), end)
+        candidate = m.start() + 1 if m else end
+        opener = next(iter(_lines_starting(text, start, end, pos, ("```", "~~~"), stop=candidate)), None)
+        if opener is None or opener >= candidate:
+            return (candidate if m else None), None
+        fence = _fence_after(text, opener, end, None)
+        pos = _line_end(text, opener, end)
+    return None, fence
 
 
 def _fence_after(text: str, at: int, end: int, fence: str | None) -> str | None:
@@ -195,18 +239,19 @@ def _line_end(text: str, at: int, end: int) -> int:
     return eol.start() if eol else end
 
 
-def _lines_starting(text: str, start: int, end: int, pos: int, openers: tuple[str, ...]) -> Iterator[int]:
-    """Starts of the lines of text[start:end] from `pos` on that begin with one of `openers`, in order."""
+def _lines_starting(text: str, start: int, end: int, pos: int, openers: tuple[str, ...], stop: int | None = None) -> Iterator[int]:
+    """Starts of the lines of text[start:end] from `pos` on (up to `stop`) that begin with one of `openers`, in order."""
     if pos == start and text.startswith(openers, start, end):
         yield start
-    needles = [eol + o for eol in (("\n", "\r") if "\r" in text[start:end] else ("\n",)) for o in openers]
-    hits = {n: text.find(n, max(pos - 1, start), end) for n in needles}
+    bound = end if stop is None else min(end, stop + 4)  # a needle is a line break and at most three characters
+    needles = [eol + o for eol in (("\n", "\r") if text.find("\r", start, end) >= 0 else ("\n",)) for o in openers]
+    hits = {n: text.find(n, max(pos - 1, start), bound) for n in needles}
     while True:
         live = [(at, n) for n, at in hits.items() if at >= 0]
         if not live:
             return
         at, needle = min(live)
-        hits[needle] = text.find(needle, at + 1, end)
+        hits[needle] = text.find(needle, at + 1, bound)
         if at + 1 >= pos:
             yield at + 1
 

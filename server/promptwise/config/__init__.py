@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveFloat, PositiveInt, ValidationError
 
 from ..access import read_bytes, workspace_folder
 from .. import formats
 from ..formats import glob_match
+from ..catalog.aliases import did_you_mean, keys_at
+from .positions import locate
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -79,6 +81,12 @@ class EvalSettings(BaseModel):
     retry_backoff: float = Field(
         1.0, ge=0, le=60, description="Seconds before the first retry when the provider sends no Retry-After; doubles each retry."
     )
+    max_spend: Optional[float] = Field(
+        None, ge=0, description="USD: a run whose estimate (before any call, cached responses left out) is above this is refused; `eval --max-spend` overrides it."
+    )
+    confirm_above_usd: float = Field(
+        0.50, ge=0, description="USD: the editor asks before starting an eval run whose estimate is above this; it may only lower the user's threshold (default 0.50, `confirm_above_usd` under [evals] in the user config)."
+    )
 
 
 class Config(BaseModel):
@@ -91,7 +99,7 @@ class Config(BaseModel):
         500, ge=0, description="Output tokens reserved and priced per call when a file sets no max output."
     )
     warn_at: float = Field(0.8, gt=0, le=1, description="Share of the budget at which near-budget warns.")
-    budgets: dict[str, int] = Field(
+    budgets: dict[str, PositiveInt] = Field(
         default_factory=dict,
         description="Glob (relative to the config file) to maximum input tokens per call; later globs win.",
     )
@@ -107,14 +115,25 @@ class Config(BaseModel):
         description="Globs `promptwise check` skips when searching folders.",
     )
     duplicate_min_chars: int = Field(60, ge=1, description="Shortest paragraph reported when duplicated.")
+    section_min_tokens: int = Field(
+        400, ge=1, description="Messages of at least this many tokens get a hint on each Markdown heading (instruction files always do)."
+    )
     max_file_size: int = Field(8 * 1024 * 1024, ge=1024, description="Bytes above which a file is not analyzed.")
     models: dict[str, ModelSettings] = Field(default_factory=dict, description="Models to add or override.")
     service_tier: ServiceTier = Field("standard", description="Service tier whose prices apply: standard, batch, flex or priority.")
-    reasoning: dict[Effort, int] = Field(
+    reasoning: dict[Effort, NonNegativeInt] = Field(
         default_factory=dict,
         description="Reasoning tokens to expect per call at each effort, in place of the assumed defaults (measured eval usage still comes first).",
     )
-    volumes: dict[str, float] = Field(
+    budgets_usd: dict[str, PositiveFloat] = Field(
+        default_factory=dict,
+        description="Glob (relative to the config file) to maximum cost per call in USD; later globs win.",
+    )
+    budgets_usd_per_month: dict[str, PositiveFloat] = Field(
+        default_factory=dict,
+        description="Glob (relative to the config file) to maximum projected spend per month in USD (needs a volume); later globs win.",
+    )
+    volumes: dict[str, PositiveFloat] = Field(
         default_factory=dict,
         description="Glob (relative to the config file) to calls per day, to project spend per month; later globs win.",
     )
@@ -133,6 +152,7 @@ class ConfigProblem:
     key: str
     message: str
     line: int = 0  # zero-based
+    column: int = 0  # zero-based, in characters of the line
 
 
 @dataclass
@@ -161,6 +181,14 @@ class LoadedConfig:
         """The budget the last matching glob gives, and that glob."""
         return self._last_match(self.settings.budgets, path)
 
+    def cost_budget_for(self, path: Path) -> tuple[float | None, str | None]:
+        """The dollars per call the last matching `[budgets_usd]` glob allows, and that glob."""
+        return self._last_match(self.settings.budgets_usd, path)
+
+    def monthly_cost_budget_for(self, path: Path) -> tuple[float | None, str | None]:
+        """The dollars per month the last matching `[budgets_usd_per_month]` glob allows, and that glob."""
+        return self._last_match(self.settings.budgets_usd_per_month, path)
+
     def volume_for(self, path: Path) -> tuple[float | None, str | None]:
         """The calls per day the last matching `[volumes]` glob gives, and that glob."""
         return self._last_match(self.settings.volumes, path)
@@ -182,6 +210,8 @@ class LoadedConfig:
 
 
 def find_config_file(start: Path) -> Path | None:
+    """The nearest promptwise.toml, or pyproject.toml with [tool.promptwise], from `start` up to the top of
+    its git repository (or up to `/` outside one)."""
     directory = start if start.is_dir() else start.parent
     directory = Path(os.path.realpath(directory))  # never raises on a symlink loop, unlike resolve()
     for folder in (directory, *directory.parents):
@@ -195,6 +225,8 @@ def find_config_file(start: Path) -> Path | None:
                 return pyproject  # too large to look inside: loading it says so, naming the file
             if data is not None and b"[tool.promptwise" in data:
                 return pyproject
+        if (folder / ".git").exists():
+            break  # the repository's top: a config above it (a shared /tmp, a home folder) is not the project's
     return None
 
 
@@ -280,12 +312,15 @@ def _validate(
         try:
             settings = Config.model_validate(merged)
             problems.extend(_check_globs(settings, source, text))
+            problems.sort(key=lambda p: (p.line, p.column))  # in the file's order, as a linter lists them
             return LoadedConfig(settings, path, problems)
         except ValidationError as exc:
             for error in exc.errors():
                 loc = [str(p) for p in error["loc"]]
                 key = ".".join(loc)
-                problems.append(ConfigProblem(source, key, _describe(error, key), _key_line(text, loc)))
+                line, column = locate(text, loc, value=error["type"] != "extra_forbidden", pyproject=path is not None and path.name == "pyproject.toml")
+                # A did-you-mean for the first problems only: a file of 60,000 typos must not cost a minute.
+                problems.append(ConfigProblem(source, key, _describe(error, loc, suggest=len(problems) < _HINTED), line, column))
                 _drop(merged, error["loc"])
     return LoadedConfig(Config(), path, problems)
 
@@ -295,6 +330,7 @@ def _check_globs(settings: Config, source: Path, text: str) -> list[ConfigProble
     found: list[ConfigProblem] = []
 
     explain = getattr(formats, "glob_problem", None)
+    pyproject = source.name == "pyproject.toml"
 
     def bad(pattern: str) -> str | None:
         try:
@@ -304,19 +340,23 @@ def _check_globs(settings: Config, source: Path, text: str) -> list[ConfigProble
             return f"{type(exc).__name__}: {str(exc)[:120]}"
         return why[:160] if why else None
 
-    for table, word in ((settings.budgets, "budget"), (settings.volumes, "volume")):
+    tables = ((settings.budgets, "budgets", "budget"), (settings.budgets_usd, "budgets_usd", "budget"),
+              (settings.budgets_usd_per_month, "budgets_usd_per_month", "budget"), (settings.volumes, "volumes", "volume"))
+    for table, name, word in tables:
         for pattern in list(table):
             why = bad(pattern)
             if why is not None:
-                key = f"{word}s.{pattern}"
-                found.append(ConfigProblem(source, key, f"{word} glob {_short(pattern)} is invalid ({why}); it is ignored", _key_line(text, [pattern])))
+                key = f"{name}.{pattern}"
+                line, column = locate(text, [name, pattern], pyproject=pyproject)
+                found.append(ConfigProblem(source, key, f"{word} glob {_short(pattern)} is invalid ({why}); it is ignored", line, column))
                 del table[pattern]
     for key in ("plain_prompts", "exclude"):
         globs: list[str] = getattr(settings, key)
         for pattern in list(globs):
             why = bad(pattern)
             if why is not None:
-                found.append(ConfigProblem(source, key, f"{key} glob {_short(pattern)} is invalid ({why}); it is ignored", _key_line(text, [key])))
+                line, column = locate(text, [key], value=True, pyproject=pyproject)
+                found.append(ConfigProblem(source, key, f"{key} glob {_short(pattern)} is invalid ({why}); it is ignored", line, column))
                 globs.remove(pattern)
     return found
 
@@ -326,13 +366,17 @@ def _short(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _describe(error: dict[str, Any], key: str) -> str:
+_HINTED = 100
+
+
+def _describe(error: dict[str, Any], loc: list[str], suggest: bool = True) -> str:
+    key = ".".join(loc)
     kind = error["type"]
     if kind == "extra_forbidden":
-        top = key.split(".")[0]
-        allowed = ", ".join(Config.model_fields) if "." not in key else ""
-        where = f"; allowed keys: {allowed}" if allowed else ""
-        return f"unknown setting '{key}'{where}" if top == key else f"unknown setting '{key}'"
+        fields = _fields_at(loc[:-1]) if suggest else []
+        hint = did_you_mean(loc[-1], fields) if fields else ""
+        allowed = f" (allowed keys: {', '.join(fields)})" if fields and len(loc) == 1 else ""
+        return f"unknown setting '{key}' is ignored{hint}{allowed}"
     ctx = error.get("ctx") or {}
     allowed = ""
     if "expected" in ctx:
@@ -340,7 +384,23 @@ def _describe(error: dict[str, Any], key: str) -> str:
     elif "gt" in ctx or "ge" in ctx or "le" in ctx or "lt" in ctx:
         bounds = ", ".join(f"{k} {v}" for k, v in ctx.items() if k in ("gt", "ge", "lt", "le"))
         allowed = f"; allowed: {bounds}"
+    if len(loc) == 2 and loc[0] in _GLOB_TABLES:
+        # A glob's value has no default of its own: the glob is left out, as if it were not set.
+        return f"{loc[0]}[{_short(loc[1])}]: {error['msg']} (got {_short(error.get('input'))}){allowed}; this glob is ignored"
     return f"'{key}': {error['msg']} (got {_short(error.get('input'))}){allowed}; using the default instead"
+
+
+_GLOB_TABLES = {
+    "budgets": "budget",
+    "budgets_usd": "budget in USD per call",
+    "budgets_usd_per_month": "budget in USD per month",
+    "volumes": "calls per day",
+}
+
+
+def _fields_at(loc: list[str]) -> list[str]:
+    """The keys the settings table at `loc` takes (`[]`: Config's own, `["evals"]`: EvalSettings'), for did-you-mean."""
+    return keys_at(Config, loc)
 
 
 def _drop(data: dict[str, Any], loc: tuple[Any, ...]) -> None:
@@ -361,13 +421,3 @@ def _drop(data: dict[str, Any], loc: tuple[Any, ...]) -> None:
             return
     if loc and isinstance(data, dict):
         data.pop(loc[0], None)
-
-
-def _key_line(text: str, loc: list[str]) -> int:
-    if not text:
-        return 0
-    for part in reversed(loc):
-        m = re.search(rf'^\s*"?{re.escape(part)}"?\s*=', text, re.MULTILINE)
-        if m:
-            return text.count("\n", 0, m.start())
-    return 0

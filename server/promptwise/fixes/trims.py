@@ -34,16 +34,25 @@ from ..formats.common import read_included
 from ..formats.instructions import instruction_kind
 from ..text import Span
 from .edits import TextEdit, apply_edits, diff_edits, saving_text, unified_diff
+from .headings import widen_over_empty_headings
+from .markdown_trims import duplicate_items_fix, html_comments_fix
+from .section_trims import drop_largest_section_fix, move_section_fixes, shorten_fixes
 
-BUDGET_CODES = ("over-budget", "near-budget", "context-overflow")
+BUDGET_CODES = ("over-budget", "near-budget", "over-cost-budget", "near-cost-budget", "context-overflow")
 # Findings a trim may legitimately change; any other finding that appears or grows means the edit broke something.
-_MAY_CHANGE = {"over-budget", "near-budget", "context-overflow", "duplicated-paragraph"}
+_MAY_CHANGE = {*BUDGET_CODES, "duplicated-paragraph"}
 # An include is worth shortening when it brings in at least this many tokens and a quarter of the
 # prompt, or when the file is over its budget or context window.
 OVERSIZED_INCLUDE_TOKENS = 200
 OVERSIZED_INCLUDE_SHARE = 0.25
 
-SAFE_KINDS = ("remove-duplicates", "collapse-blank-lines", "trailing-whitespace")
+SAFE_KINDS = (
+    "remove-duplicates",
+    "remove-html-comments",
+    "remove-duplicate-items",
+    "collapse-blank-lines",
+    "trailing-whitespace",
+)
 
 
 @dataclass
@@ -64,6 +73,7 @@ class Fix:
     description: str = ""
     remaining: int | None = None  # trim-to-budget: tokens still over the budget (0 when it fits)
     result: Analysis | None = field(default=None, repr=False, compare=False)  # the analysis after the edits
+    new_files: dict[Path, str] = field(default_factory=dict)  # files the fix creates, with their text
 
     def apply(self, text: str) -> str:
         return apply_edits(text, self.edits)
@@ -177,18 +187,21 @@ def iter_lines(text: str, start: int = 0):
     """(line start, content without its line break, end including the break) for each line from `start`."""
     pos = start
     n = len(text)
+    lone_cr = "\r" in text and "\r\n" not in text  # a classic Mac file: "\r" alone ends its lines
     while pos < n:
-        nl = text.find("\n", pos)
+        nl = text.find("\r" if lone_cr else "\n", pos)
         if nl == -1:
             yield pos, text[pos:], n
             return
-        content_end = nl - 1 if nl > pos and text[nl - 1] == "\r" else nl
+        content_end = nl - 1 if not lone_cr and nl > pos and text[nl - 1] == "\r" else nl
         yield pos, text[pos:content_end], nl + 1
         pos = nl + 1
 
 
 def _newline_at(text: str, content_end: int) -> str:
-    return "\r\n" if text.startswith("\r\n", content_end) else "\n"
+    if text.startswith("\r\n", content_end):
+        return "\r\n"
+    return "\r" if text.startswith("\r", content_end) else "\n"
 
 
 # ---- trailing whitespace and blank lines ----
@@ -369,6 +382,9 @@ def _duplicate_edits(s: _Session, duplicates: list[_Duplicate]) -> list[TextEdit
             groups.append([dup.span.start, following, dup.span.end])
     edits = []
     for start, following, last_end in groups:
+        index = _message_index(s, start)  # a heading emptied by the deletion goes with it (fixes/headings.py)
+        ceiling = s.doc.messages[index].body.end if index is not None else len(s.text)
+        start = widen_over_empty_headings(s.text, start, following, s.body_start, ceiling, s.in_fence)
         if following is not None:
             edits.append(TextEdit.delete(start, following))
         else:
@@ -553,7 +569,13 @@ def _shorten_partial(
 
 # ---- applying safe fixes in order ----
 
-_STEPS: tuple[Callable[[_Session], Fix | None], ...] = (_safe_duplicates_fix, blank_lines_fix, trailing_whitespace_fix)
+_STEPS: tuple[Callable[[_Session], Fix | None], ...] = (
+    _safe_duplicates_fix,
+    html_comments_fix,
+    duplicate_items_fix,
+    blank_lines_fix,
+    trailing_whitespace_fix,
+)
 
 
 def apply_safe_trims(
@@ -582,6 +604,8 @@ def apply_safe_trims(
 
 _STEP_WORDS = {
     "remove-duplicates": "remove duplicated paragraphs",
+    "remove-html-comments": "remove HTML comments",
+    "remove-duplicate-items": "remove repeated list items",
     "collapse-blank-lines": "collapse blank lines",
     "trailing-whitespace": "remove trailing whitespace",
 }
@@ -621,8 +645,12 @@ def trim_to_budget(s: _Session) -> Fix | None:
 def trim_fixes(analysis: Analysis, config: LoadedConfig, catalog: Catalog | None = None) -> list[Fix]:
     """Every trim fix for an analyzed document, for code actions: duplicates, whitespace, includes, trim to budget."""
     s = _Session(analysis, config, catalog)
-    fixes = duplicate_fixes(s) + [f for f in (trailing_whitespace_fix(s), blank_lines_fix(s)) if f] + include_fixes(s)
+    safe = (html_comments_fix(s), duplicate_items_fix(s), trailing_whitespace_fix(s), blank_lines_fix(s))
+    fixes = duplicate_fixes(s) + [f for f in safe if f] + include_fixes(s)
     budget_fix = trim_to_budget(s)
     if budget_fix:
         fixes.append(budget_fix)
+    # Changes to what the model reads, for confirmation.
+    drop = drop_largest_section_fix(s)
+    fixes += shorten_fixes(s) + move_section_fixes(s) + ([drop] if drop else [])
     return fixes

@@ -63,6 +63,10 @@ def apply_settings(doc: PromptDocument, settings: PromptwiseSettings | None) -> 
         doc.service_tier = settings.service_tier
     if settings.calls_per_day is not None:
         doc.calls_per_day = settings.calls_per_day
+    if settings.budget_usd is not None:
+        doc.budget_usd = settings.budget_usd
+    if settings.budget_usd_per_month is not None:
+        doc.budget_usd_per_month = settings.budget_usd_per_month
     if settings.model is not None:
         doc.model = settings.model
         key = doc.keys.get("promptwise.model")

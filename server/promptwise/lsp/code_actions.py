@@ -16,6 +16,8 @@ Kinds:
   exception is a `context-overflow` diagnostic: a candidate always holds the prompt plus its
   reserved output, so there the switch does fix the finding and is offered as a `quickfix` for it.
   An over-budget prompt stays over its token budget on another model, so there it stays a refactor.
+- An unknown model with a did-you-mean ("Change to gpt-4o-mini") is a preferred `quickfix`: it
+  corrects the text (lsp/model_actions.py).
 
 Cost: an action list is cheap. The engine's fixes and suggestions are computed once per document
 version (and eval evidence) and shared with the hover; a cursor that is on nothing fixable costs
@@ -35,7 +37,8 @@ from lsprotocol import types
 
 from ..formats import Finding
 from ..text import Span
-from . import diagnostics, eval_runs, evidence
+from . import condense, diagnostics, effort_actions, eval_runs, evidence
+from .budget_actions import nothing_reaches_budget, with_new_files
 from .positions import offset_of, range_of
 
 if TYPE_CHECKING:
@@ -46,15 +49,21 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-BUDGET_CODES = ("over-budget", "near-budget", "context-overflow")
-MODEL_CODES = ("over-budget", "context-overflow")  # diagnostics that offer the model switches
+BUDGET_CODES = ("over-budget", "near-budget", "over-cost-budget", "near-cost-budget", "context-overflow")
+# Diagnostics that offer the model switches: a budget in tokens is met by trimming, not by another model.
+MODEL_CODES = ("over-cost-budget", "near-cost-budget", "context-overflow")
 KIND_RANK = {
     "remove-duplicate": 0,
     "remove-duplicates": 1,
     "trim-to-budget": 2,
     "collapse-blank-lines": 3,
     "trailing-whitespace": 4,
+    "remove-html-comments": 4,
+    "remove-duplicate-items": 4,
     "shorten-include": 5,
+    "shorten-part": 6,
+    "move-section": 7,
+    "drop-section": 8,
 }
 CONFIRM = "promptwise.confirm"
 FIX_ALL = types.CodeActionKind.SourceFixAll + ".promptwise"
@@ -142,6 +151,7 @@ class _Client:
     document_changes: bool = False
     annotations: bool = False
     disabled: bool = False
+    create_files: bool = False
 
     @classmethod
     def of(cls, ls: PromptwiseServer) -> "_Client":
@@ -155,6 +165,7 @@ class _Client:
             document_changes=bool(_get(edit, "document_changes")),
             annotations=_get(edit, "change_annotation_support") is not None,
             disabled=bool(_get(action, "disabled_support")),
+            create_files="create" in (_get(edit, "resource_operations") or []),
         )
 
 
@@ -181,6 +192,7 @@ async def code_action(ls: PromptwiseServer, params: types.CodeActionParams) -> l
         offered = await ls.analyzer.run(actions_for, ls, snap, params, client)
         if _wanted(params.context.only, types.CodeActionKind.Empty):
             offered += eval_runs.code_actions(ls, snap.uri, params)  # "Run evals for this prompt"
+            offered += condense.code_actions(snap, offset_of(snap.lines, params.range.start))  # opt-in: names a command
         return offered or None
     except Exception:
         log.exception("code actions for %s failed", snap.uri)
@@ -201,10 +213,15 @@ def actions_for(ls: PromptwiseServer, snap: Snapshot, params: types.CodeActionPa
         for fix in sorted(fixes_for(snap), key=lambda f: KIND_RANK.get(f.kind, 9)):
             if not any(id(f) in context for f in fix.findings) and not _fix_is_here(fix, snap, want):
                 continue
+            if fix.new_files and not (client.create_files and client.document_changes):
+                continue  # the client cannot create the file the section moves to
             offered.append(_trim_action(ls, snap, fix, context, client))
-        budget = [f for f in findings if f.code == "over-budget" and (id(f) in context or _overlaps(f.span, want))]
-        if budget and client.disabled and not any(f.kind == "trim-to-budget" for f in fixes_for(snap)):
-            offered.append(_nothing_to_trim(snap, _diagnostics_for(ls, snap, budget[:1], context)))
+        budget = [f for f in findings if f.code in ("over-budget", "over-cost-budget") and (id(f) in context or _overlaps(f.span, want))]
+        if budget and client.disabled:
+            unreachable = nothing_reaches_budget(snap, fixes_for(snap), budget[0])
+            if unreachable is not None:
+                unreachable.diagnostics = _diagnostics_for(ls, snap, budget[:1], context)
+                offered.append(unreachable)
 
     if only and _wanted(only, FIX_ALL):  # never unasked: it edits the whole file
         fix_all = _fix_all_action(snap, client)
@@ -213,18 +230,26 @@ def actions_for(ls: PromptwiseServer, snap: Snapshot, params: types.CodeActionPa
 
     model_span = snap.analysis.document.model_span
     on_model = model_span is not None and _overlaps(model_span, want)
+    unknown = [f for f in findings if f.code == "unknown-model" and (id(f) in context or _overlaps(f.span, want))]
+    if unknown and _wanted(only, types.CodeActionKind.QuickFix):
+        from .model_actions import unknown_model_fixes  # "Change to gpt-4o-mini" on a misspelt model
+
+        offered += unknown_model_fixes(
+            snap, unknown, lambda found: _diagnostics_for(ls, snap, found, context), lambda edits: workspace_edit(snap, edits, client)
+        )
     model_findings = [f for f in findings if f.code in MODEL_CODES and (id(f) in context or _overlaps(f.span, want))]
     if (on_model or model_findings) and (
         _wanted(only, types.CodeActionKind.RefactorRewrite) or _wanted(only, types.CodeActionKind.QuickFix)
     ):
         suggestions = suggestions_for(snap)
-        overflow = [f for f in model_findings if f.code == "context-overflow"]
+        overflow = [f for f in model_findings if f.code in MODEL_CODES]  # what a switch answers, as a quick fix
         for candidate in suggestions.candidates if suggestions else ():
             if not candidate.edits:
                 continue
             action = _model_action(ls, snap, candidate, overflow, context, client)
             if _wanted(only, action.kind):
                 offered.append(action)
+    offered += effort_actions.code_actions(snap, want, only, client)  # "Set reasoning effort to low (...)"
     return offered
 
 
@@ -256,8 +281,8 @@ def _matching_diagnostics(snap: Snapshot, findings: list[Finding], sent: Sequenc
 
 
 def _may_trim_here(snap: Snapshot, want: Span) -> bool:
-    """Whether a trim could apply at the cursor, without asking the engine: an include, a blank line
-    or trailing whitespace on the selected lines."""
+    """Whether a trim could apply at the cursor, without asking the engine: an include, a blank line,
+    trailing whitespace, an HTML comment, a list item or a Markdown part's first line on the selected lines."""
     a = snap.analysis
     assert a is not None
     for count in a.messages:
@@ -267,7 +292,9 @@ def _may_trim_here(snap: Snapshot, want: Span) -> bool:
     first, last = lines.line_of(want.start), lines.line_of(want.end)
     for line in range(first, min(last, first + MAX_SCANNED_LINES) + 1):
         content = lines.line_text(line)
-        if not content.strip() or content[-1:] in (" ", "\t"):
+        if not content.strip() or content[-1:] in (" ", "\t") or "<!--" in content:
+            return True
+        if content.lstrip()[:1] in ("#", "`", "~", "|", "<", "-", "*", "+"):
             return True
     return False
 
@@ -277,9 +304,9 @@ def _fix_is_here(fix: Fix, snap: Snapshot, want: Span) -> bool:
     (blank lines, trailing whitespace) on a line it edits."""
     if any(_overlaps(f.span, want) for f in fix.findings):
         return True
-    if fix.kind == "shorten-include":
+    if fix.kind in ("shorten-include", "shorten-part", "move-section", "drop-section"):
         return _overlaps(fix.span, want)
-    if fix.kind in ("collapse-blank-lines", "trailing-whitespace"):
+    if fix.kind in ("collapse-blank-lines", "trailing-whitespace", "remove-html-comments", "remove-duplicate-items"):
         lines = snap.lines
         first, last = lines.line_of(want.start), lines.line_of(want.end)
         for edit in fix.edits:
@@ -362,22 +389,8 @@ def _fix_key(fix: Fix) -> list[Any]:
 
 def _trim_edit(snap: Snapshot, fix: Fix, client: _Client) -> types.WorkspaceEdit:
     label = fix.description or fix.title
-    return workspace_edit(snap, fix.edits, client, confirm=(fix.title, label) if fix.needs_confirmation else None)
-
-
-def _nothing_to_trim(snap: Snapshot, found: list[types.Diagnostic] | None) -> types.CodeAction:
-    a = snap.analysis
-    assert a is not None and a.budget
-    over = a.prompt_tokens - a.budget
-    return types.CodeAction(
-        title="Trim to budget",
-        kind=types.CodeActionKind.QuickFix,
-        diagnostics=found,
-        disabled=types.CodeActionDisabled(
-            reason=f"nothing safe to trim: {over:,} tokens over the budget of {a.budget:,} remain; "
-            "shorten includes or sections by hand, raise the budget, or switch models"
-        ),
-    )
+    edit = workspace_edit(snap, fix.edits, client, confirm=(fix.title, label) if fix.needs_confirmation else None)
+    return with_new_files(edit, fix.new_files) if fix.new_files else edit
 
 
 def _model_action(
@@ -462,5 +475,7 @@ def _resolve_edit(action: types.CodeAction, snap: Snapshot, data: dict, client: 
             candidate = next((c for c in suggestions.candidates if c.title == data["model"]), None) if suggestions else None
             if candidate is not None and candidate.edits:
                 action.edit = workspace_edit(snap, candidate.edits, client)
+        elif "effort" in data:
+            effort_actions.resolve_edit(action, snap, data, client)
     except Exception:
         log.exception("resolving code action %r failed", action.title)

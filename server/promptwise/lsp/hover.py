@@ -11,7 +11,7 @@ from ..catalog import ModelCard
 from ..formats import Variable
 from ..text import Span
 from ..tokens import tokenizer_for
-from . import code_actions, labels
+from . import code_actions, labels, section_hints
 from .lifecycle import survives
 from .positions import offset_of, range_of
 
@@ -39,16 +39,18 @@ async def hover(ls: PromptwiseServer, params: types.HoverParams) -> types.Hover 
         if not snap.problems:
             return None
         return _markdown("\n\n".join(f"**promptwise**: {p.message}" for p in snap.problems), None)
-    return hover_at(snap, offset_of(snap.lines, params.position))
+    from .review import head_line  # the change against HEAD, when it is ready (never waited for)
+
+    return hover_at(snap, offset_of(snap.lines, params.position), head_line(ls, snap))
 
 
-def hover_at(snap: Snapshot, offset: int) -> types.Hover | None:
+def hover_at(snap: Snapshot, offset: int, vs_head: str | None = None) -> types.Hover | None:
     a = snap.analysis
     assert a is not None
     doc = a.document
     lines = snap.lines
     if doc.model_span is not None and _inside(doc.model_span, offset):
-        return _markdown(model_card(a, snap.config) + model_comparison(snap), range_of(lines, doc.model_span))
+        return _markdown(model_card(a, snap.config, vs_head) + model_comparison(snap), range_of(lines, doc.model_span))
     for count in a.messages:
         span = count.message.span
         last = count is a.messages[-1]
@@ -60,6 +62,9 @@ def hover_at(snap: Snapshot, offset: int) -> types.Hover | None:
         for var in count.message.variables:
             if _inside(var.span, offset):
                 return _markdown(variable_card(var, a), range_of(lines, var.span))
+        on_heading = section_hints.heading_hover(a, lines, offset, snap.config.settings.section_min_tokens)
+        if on_heading is not None:
+            return on_heading
         return _markdown(message_card(count, a, snap.config), range_of(lines, count.message.header) if _inside(count.message.header, offset) else None)
     return None
 
@@ -75,7 +80,7 @@ def _markdown(value: str, where: types.Range | None) -> types.Hover:
 # ---- cards ----
 
 
-def model_card(a: Analysis, config: LoadedConfig) -> str:
+def model_card(a: Analysis, config: LoadedConfig, vs_head: str | None = None) -> str:
     card = a.card
     if card is None:
         suggestion = next((f.data["suggestion"] for f in a.findings if f.code == "unknown-model" and f.data.get("suggestion")), None)
@@ -113,6 +118,8 @@ def model_card(a: Analysis, config: LoadedConfig) -> str:
     if a.estimate is not None and a.estimate.per_call is not None:
         reasoning = f" + {a.reasoning.tokens:,} reasoning" if a.reasoning.tokens else ""
         section[0] = f"This file: {a.prompt_tokens:,} input + {a.estimate.output_tokens:,} output tokens{reasoning} = {section[0]}"
+    if vs_head:  # right below the file's cost, which it qualifies
+        section[1:1] = ["", vs_head]
     out += ["", *section]
     context = labels.context_line(a)
     if context:
@@ -181,6 +188,10 @@ def message_card(count: MessageCount, a: Analysis, config: LoadedConfig) -> str:
     for ic in count.includes:
         out.append(f"| include `{ic.include.target}` | {ic.tokens:,} |")
     out.append(f"| message framing | {count.framing_tokens:,} |")
+    if count.image_tokens:
+        out.append(f"| images | {count.image_tokens:,} |")
+    if not a.tokenizer.framing.published:
+        out += ["", f"Message framing: {a.tokenizer.framing.rule}"]
     if message.variables:
         out.append("")
         out.append("Variables, rendered with:")

@@ -8,7 +8,8 @@ from lsprotocol import types
 
 from ..analysis import Analysis, MessageCount
 from ..text import LineIndex
-from . import eval_results, labels
+from ..analysis.sections import DEFAULT_MIN_TOKENS
+from . import eval_results, labels, section_hints
 from .lifecycle import survives
 from .positions import end_of_text, line_end, offset_of, position
 
@@ -32,7 +33,7 @@ async def inlay_hints(ls: PromptwiseServer, params: types.InlayHintParams) -> li
     lines = snap.lines
     first = offset_of(lines, params.range.start)
     last = offset_of(lines, params.range.end)
-    hints = hints_between(snap.analysis, lines, first, last)
+    hints = hints_between(snap.analysis, lines, first, last, snap.config.settings.section_min_tokens)
     for hint in evals:  # the hint length is a limit for every label promptwise emits
         if isinstance(hint.label, str):
             hint.label = labels.clip(hint.label)
@@ -41,7 +42,9 @@ async def inlay_hints(ls: PromptwiseServer, params: types.InlayHintParams) -> li
     return hints
 
 
-def hints_between(analysis: Analysis, lines: LineIndex, first: int, last: int) -> list[types.InlayHint]:
+def hints_between(
+    analysis: Analysis, lines: LineIndex, first: int, last: int, section_min_tokens: int = DEFAULT_MIN_TOKENS
+) -> list[types.InlayHint]:
     """Hints whose anchor offset lies in [first, last]; only those are placed and worded."""
     hints: list[tuple[int, str, str]] = []
     total_at = _total_anchor(analysis, lines)
@@ -61,6 +64,9 @@ def hints_between(analysis: Analysis, lines: LineIndex, first: int, last: int) -
             at = ic.include.span.end
             if first <= at <= last and ic.include.error is None:
                 hints.append((at, _include_label(ic.tokens, analysis.exact), _include_tooltip(ic, analysis)))
+    # Each Markdown heading of a long message; not one the file's total already sits on.
+    taken = {h[0] for h in hints}
+    hints += [h for h in section_hints.hints(analysis, lines, first, last, section_min_tokens) if h[0] not in taken]
     hints.sort(key=lambda h: h[0])
     return [
         types.InlayHint(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import ctypes
+import gc
 import logging
 import sys
 import threading
@@ -17,7 +18,7 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 
 from .. import __version__
-from . import code_actions, code_lens, commands, diagnostics, eval_runs, hover, inlay_hints, settings, workspace
+from . import code_actions, code_lens, commands, condense, diagnostics, eval_runs, hover, inlay_hints, review, settings, workspace
 from .documents import Snapshot, Workspace, is_config_file
 from .lifecycle import PromptwiseProtocolErrors, exit_soon, watch_client_process
 from .worker import Analyzer
@@ -160,10 +161,12 @@ class PromptwiseServer(LanguageServer):
         malloc_trim takes milliseconds on such a heap, so it waits for a pause, not for a keystroke."""
         if self._trim is not None:
             self._trim.cancel()
-        self._trim = asyncio.get_running_loop().call_later(IDLE_TRIM_DELAY, self._trim_now)
+        self._trim = asyncio.get_running_loop().call_later(IDLE_TRIM_DELAY, self._trim_now, True)
 
-    def _trim_now(self) -> None:
+    def _trim_now(self, paused: bool = False) -> None:
         self._trim = None
+        if paused:  # a full collection takes tens of ms: only when typing pauses, never between two keys
+            settle_heap()
         trim_memory()
 
     def refresh(self) -> None:
@@ -193,6 +196,8 @@ def create_server() -> PromptwiseServer:
     code_actions.register(server)
     code_lens.register(server)
     eval_runs.register(server)
+    condense.register(server)
+    review.register(server)
     return server
 
 
@@ -253,6 +258,7 @@ def did_open(ls: PromptwiseServer, params: types.DidOpenTextDocumentParams) -> N
         settings.check_config_file(ls, doc.path)
         return
     diagnostics.schedule(ls, item.uri, 0.05)
+    review.opened(ls, item.uri)  # HEAD's side, made in the background for the hover's change line
 
 
 def did_change(ls: PromptwiseServer, params: types.DidChangeTextDocumentParams) -> None:
@@ -282,6 +288,7 @@ def did_save(ls: PromptwiseServer, params: types.DidSaveTextDocumentParams) -> N
         settings.check_config_file(ls, doc.path)
     # A saved file can be a partial, an @import or a config another open prompt depends on.
     ls.refresh()
+    review.saved(ls, params.text_document.uri)
 
 
 # ---- start ----
@@ -294,6 +301,14 @@ def _libc() -> Any:
         return ctypes.CDLL("libc.so.6")
     except OSError:
         return None
+
+
+def settle_heap() -> None:
+    """Collect, then leave what is alive (the price map, the tokenizer, the modules) out of every later
+    collection: each full collection walked all of it, a pause of 40 ms and more in the middle of a
+    keystroke. Called after warm-up and when typing pauses, so the next collections see only new objects."""
+    gc.collect()
+    gc.freeze()
 
 
 def trim_memory() -> None:
@@ -339,6 +354,7 @@ def _warm_up(delay: float = 1.0) -> threading.Timer:
             Catalog.bundled()
         except Exception:  # reported when actually needed
             log.debug("warm-up failed", exc_info=True)
+        settle_heap()
         trim_memory()
 
     timer = threading.Timer(delay, run)
