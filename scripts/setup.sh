@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Create .venv and install promptwise with its pinned, hash-checked dependencies (requirements/lock.txt, for Python 3.11).
-# Other Python versions (3.10+) install the ranges in pyproject.toml instead, without hashes.
+# Other Python versions (3.11+) install the ranges in pyproject.toml instead, without hashes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"

@@ -114,6 +114,29 @@ async function waitForHttp(url, timeoutMs, handle) {
 }
 
 /**
+ * The environment code-server (and so the extension's Python) gets: the test's own, less every PATH entry with a
+ * promptwise command or a virtual environment in it (the repository's .venv), and less PYTHONPATH, PYTHONHOME and
+ * VIRTUAL_ENV. So the interpreter the extension finds has no promptwise: it must run the copy bundled in the .vsix.
+ */
+export function withoutPromptwise(base) {
+  const env = { ...base };
+  for (const key of ["PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "CONDA_PREFIX"]) delete env[key];
+  env.PATH = (base.PATH || "")
+    .split(path.delimiter)
+    .filter((dir) => dir && !fs.existsSync(path.join(dir, "promptwise")) && !fs.existsSync(path.join(dir, "activate")) && !fs.existsSync(path.join(dir, "..", "pyvenv.cfg")))
+    .join(path.delimiter);
+  return env;
+}
+
+/** Throws unless `python3` in `env` runs and cannot import promptwise. */
+export async function checkNoPromptwise(env) {
+  const found = await run("python3", ["-c", "import sys; print(sys.executable); import promptwise; print(promptwise.__file__)"], { env, cwd: os.tmpdir() }).catch((err) => ({ code: -1, stdout: "", stderr: String(err) }));
+  if (found.code === 0) throw new Error(`python3 on code-server's PATH imports promptwise (${found.stdout.trim().split("\n").join(": ")}): the bundled copy would not be what runs`);
+  if (!/No module named .?promptwise/.test(found.stderr)) throw new Error(`python3 on code-server's PATH does not run: ${found.stderr.trim() || `exit ${found.code}`}`);
+  return found.stdout.trim();
+}
+
+/**
  * A fresh code-server: its own user-data, extensions and config dirs under `root`, the .vsix installed,
  * the given user settings (and machine settings), listening on a free loopback port. Workspace trust is off (every folder trusted)
  * unless `workspaceTrust` is true.
@@ -132,7 +155,7 @@ export async function startCodeServer({ node, entry, vsix, folder, root, setting
     fs.writeFileSync(path.join(userData, "Machine", "settings.json"), JSON.stringify(machineSettings, null, 2));
   }
   const baseEnv = {
-    ...process.env,
+    ...withoutPromptwise(process.env),
     XDG_CONFIG_HOME: path.join(xdg, "config"),
     XDG_DATA_HOME: path.join(xdg, "data"),
     XDG_CACHE_HOME: path.join(xdg, "cache"),

@@ -6,7 +6,7 @@
 // The folder opened carries a json.py and a promptwise/__init__.py that would write a marker file if Python imported
 // them; a second session opens such a folder in Restricted Mode and then trusts it (trust.mjs).
 //
-// Usage: node e2e/run.mjs [--vsix FILE] [--keep] [--update-screenshot] [--only trusted|restricted]
+// Usage: node e2e/run.mjs [--vsix FILE] [--keep] [--update-screenshot] [--only trusted|restricted|compare]
 // Needs PROMPTWISE_NODE24 and PROMPTWISE_CODE_SERVER (from scripts/e2e-setup.sh) and the repo's .venv.
 
 import * as fs from "node:fs";
@@ -14,8 +14,9 @@ import { createRequire } from "node:module";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { launchBrowser, startCodeServer, startProcess, stopAll, tempDir } from "./harness.mjs";
+import { checkNoPromptwise, launchBrowser, startCodeServer, startProcess, stopAll, tempDir, withoutPromptwise } from "./harness.mjs";
 import { checkNothingRan, plantHostileFiles, restrictedRun, startedOutside } from "./trust.mjs";
+import { compareRun } from "./compare.mjs";
 import {
   Skip,
   clearNotifications,
@@ -50,9 +51,9 @@ const argv = process.argv.slice(2);
 const keep = argv.includes("--keep");
 const updateScreenshot = argv.includes("--update-screenshot") || process.env.PROMPTWISE_UPDATE_SCREENSHOT === "1";
 const version = JSON.parse(fs.readFileSync(path.join(extRoot, "package.json"), "utf8")).version;
-const vsix = path.resolve(argv.includes("--vsix") ? argv[argv.indexOf("--vsix") + 1] : path.join(extRoot, `promptwise-${version}.vsix`));
+const vsix = path.resolve(argv.includes("--vsix") ? argv[argv.indexOf("--vsix") + 1] : path.join(extRoot, `promptwise-linux-x64-${version}.vsix`));
 const only = argv.includes("--only") ? argv[argv.indexOf("--only") + 1] : undefined;
-const shots = path.join(here, "screenshots");
+const shots = process.env.PROMPTWISE_E2E_SHOTS || path.join(here, "screenshots"); // another folder: runs side by side
 const OVER_BUDGET = ".github/instructions/over-budget.instructions.md";
 
 let page;
@@ -101,10 +102,12 @@ async function saveAndWaitForChange(file, before) {
 
 // ---- the test ----
 
-/** User settings of both sessions: a quiet workbench, hints on, the repository's .venv as the interpreter. */
+/**
+ * User settings of every session: a quiet workbench, hints on, and no promptwise.interpreter: the extension runs the
+ * promptwise bundled in the .vsix on the python3 it finds, which has no promptwise (code-server's PATH has no .venv).
+ */
 function workbenchSettings() {
   return {
-    "promptwise.interpreter": [python],
     "workbench.startupEditor": "none",
     "workbench.colorTheme": "Default Dark Modern",
     "workbench.tips.enabled": false,
@@ -126,7 +129,7 @@ function workbenchSettings() {
 
 async function main() {
   for (const [what, file] of [
-    ["the packaged extension (run scripts/test.sh, or npm run package)", vsix],
+    ["the packaged extension (run scripts/test.sh, or bash scripts/package-extension.sh)", vsix],
     ["the repo's .venv (run bash scripts/setup.sh)", python],
     ["Node 24 (run scripts/e2e-setup.sh)", process.env.PROMPTWISE_NODE24 || ""],
     ["code-server (run scripts/e2e-setup.sh)", process.env.PROMPTWISE_CODE_SERVER || ""],
@@ -134,10 +137,19 @@ async function main() {
     if (!file || !fs.existsSync(file)) throw new Error(`missing ${what}: ${file || "(not set)"}`);
   }
   fs.rmSync(shots, { recursive: true, force: true });
+  const bare = await checkNoPromptwise(withoutPromptwise(process.env));
+  log(`python3 for code-server: ${bare}, without promptwise`);
+  results.push({ name: "no promptwise on the interpreter code-server finds (python3 -c 'import promptwise' fails)", status: "passed" });
   root = tempDir("promptwise-e2e-");
-  if (only !== "restricted") await trustedRun();
-  if (only !== "trusted") {
+  if (!only || only === "trusted") await trustedRun();
+  if (!only || only === "restricted") {
     await restrictedRun({ vsix, root: path.join(root, "restricted"), repo, settings: workbenchSettings(), shots });
+  }
+  if (!only || only === "compare") {
+    // A git repository with changes: the change against HEAD and the branch comparison (compare.mjs).
+    const imageTo = updateScreenshot ? path.join(repo, "docs", "images", "diff-comment.png") : undefined;
+    if (imageTo) fs.mkdirSync(path.dirname(imageTo), { recursive: true });
+    await compareRun({ vsix, root: path.join(root, "compare"), repo, settings: workbenchSettings(), shots, python, imageTo });
   }
 }
 
@@ -187,12 +199,15 @@ async function trustedRun() {
     await page.locator(".monaco-workbench").waitFor({ timeout: 90_000 });
     await page.locator(".explorer-folders-view, .explorer-viewlet").first().waitFor({ timeout: 60_000 });
 
-    await step("opening a .prompty file starts the server with promptwise.interpreter", async () => {
+    await step("opening a .prompty file starts the promptwise bundled in the .vsix, on a python3 without promptwise", async () => {
       await openFile(contract);
-      const offers = await waitFor("'server offers' in the promptwise log", async () => serverOffers(), 90_000);
+      const offers = await waitFor("'server offers' in the promptwise log", async () => serverOffers(), 120_000);
       const text = promptwiseLog();
-      if (!text.includes(`interpreter: ${python} (from the promptwise.interpreter setting)`)) {
-        throw new Error(`the log does not name the configured interpreter:\n${text}`);
+      if (!text.includes("interpreter: python3 (the default; set promptwise.interpreter to choose another), running the promptwise bundled with the extension")) {
+        throw new Error(`the log does not say the bundled promptwise runs on python3:\n${text}`);
+      }
+      if (!/promptwise \S+ on Python 3\.\d+\.\d+ \(.+\), bundled with the extension \(.+\/bundled\/tool\/run\.py\)/.test(text)) {
+        throw new Error(`the log does not show the bundled promptwise starting:\n${text}`);
       }
       log(`server offers features [${offers.features.join(", ")}], commands [${offers.commands.join(", ")}]`);
       startedOutside(text, folder);
@@ -461,18 +476,34 @@ async function trustedRun() {
       await waitFor("a second 'server offers' log line", async () => (serverOffers()?.count ?? 0) > before, 60_000);
     });
 
-    await step("a missing interpreter gives an error naming what to install, with buttons", async () => {
+    await step("promptwise.interpreter overrides the bundled copy with an interpreter that has promptwise", async () => {
       // Workspace settings: the editor watches the folder's files, so the change arrives as a user's edit would.
       const file = path.join(folder, ".vscode", "settings.json");
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      const missing = path.join(root, "no-such-python");
-      fs.writeFileSync(file, JSON.stringify({ "promptwise.interpreter": [missing] }, null, 2));
-      const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "Python was not found" });
+      const before = serverOffers()?.count ?? 0;
+      fs.writeFileSync(file, JSON.stringify({ "promptwise.interpreter": [python] }, null, 2));
+      await waitFor("a server started from the setting", async () => (serverOffers()?.count ?? 0) > before, 90_000);
+      const text = promptwiseLog();
+      const last = text.slice(text.lastIndexOf("interpreter: "));
+      if (!last.startsWith(`interpreter: ${python} (from the promptwise.interpreter setting)`)) throw new Error(`the setting was not used:\n${last}`);
+      if (last.includes("bundled with the extension")) throw new Error(`the bundled copy ran despite the setting:\n${last}`);
+      fs.rmSync(file);
+      await waitFor("the bundled server again", async () => (serverOffers()?.count ?? 0) > before + 1, 90_000);
+    });
+
+    await step("an interpreter path that does not exist gets an error naming the expanded path, with buttons", async () => {
+      const file = path.join(folder, ".vscode", "settings.json");
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      // What a user who opened examples/ as the workspace gets from the usual advice: that folder has no .venv.
+      fs.writeFileSync(file, JSON.stringify({ "promptwise.interpreter": ["${workspaceFolder}/.venv/bin/python"] }, null, 2));
+      const expanded = path.join(folder, ".venv", "bin", "python");
+      const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "does not exist" });
       await toast.first().waitFor({ timeout: 60_000 });
       const text = squash(await toast.first().textContent());
-      for (const wanted of ["pip install promptwise", "Open Settings", "Show Output"]) {
+      for (const wanted of [`the interpreter ${expanded} does not exist`, "${workspaceFolder}/.venv/bin/python", "clear it to run the promptwise bundled", "Open Settings", "Show Output"]) {
         if (!text.includes(wanted)) throw new Error(`the error lacks "${wanted}": ${text}`);
       }
+      if (text.includes("pip install")) throw new Error(`the error suggests a pip install that cannot work: ${text}`);
       await screenshot("missing-python");
       fs.rmSync(file);
       await clearNotifications();

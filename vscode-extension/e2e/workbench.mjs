@@ -68,7 +68,15 @@ export function cliIn(folder) {
     if (!entry) throw new Error(`promptwise check gave no entry for ${file}`);
     return entry;
   };
-  const countJson = (file) => JSON.parse(cli(["count", file, "--json"]));
+  const countJson = (file) => {
+    try {
+      return JSON.parse(cli(["count", file, "--json"]));
+    } catch (err) {
+      // count exits 1 when the file has an error finding (as check does); the counts are still on stdout.
+      if (err.status === 1 && err.stdout) return JSON.parse(err.stdout);
+      throw err;
+    }
+  };
   return { cli, checkJson, countJson };
 }
 

@@ -3,6 +3,7 @@
 # end-to-end test in code-server + Chromium (set up and cached by scripts/e2e-setup.sh).
 # Ends with one line "vscode-extension: N passed, N failed, N skipped"; exits non-zero on any failure.
 # PROMPTWISE_SKIP_E2E=1 leaves the end-to-end test out (it is then counted as skipped, not passed).
+# PROMPTWISE_BUNDLE_PYTHONS=3.12 bundles for those Pythons only (default: 3.11 to 3.14).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,13 +42,11 @@ unit_pass="${unit_pass:-0}"; unit_fail="${unit_fail:-1}"; unit_skip="${unit_skip
 stage "bundle (esbuild)"
 node scripts/bundle.mjs || fail_build "bundle"
 
-stage "package (vsce)"
-version="$(node -p 'require("./package.json").version')"
-vsix="promptwise-$version.vsix"
-rm -f "$vsix"
-node_modules/.bin/vsce package --no-dependencies --allow-missing-repository --out "$vsix" 2>&1 | grep -v 'Unknown user config "nodedir"'
-[ -f "$vsix" ] || fail_build "vsce package"
-echo "built $(pwd)/$vsix"
+stage "package (bundled promptwise + vsce package --target linux-x64)"
+# The .vsix users install: promptwise and its pinned dependencies inside (scripts/package-extension.sh).
+vsix="$(bash ../scripts/package-extension.sh --target linux-x64 ${PROMPTWISE_BUNDLE_PYTHONS:+--pythons "$PROMPTWISE_BUNDLE_PYTHONS"} | tail -1)"
+[ -n "$vsix" ] && [ -f "$vsix" ] || fail_build "packaging the .vsix (scripts/package-extension.sh)"
+echo "built $vsix"
 
 if [ "${PROMPTWISE_SKIP_E2E:-}" = 1 ]; then
   echo "SKIPPED end-to-end test (PROMPTWISE_SKIP_E2E=1)"

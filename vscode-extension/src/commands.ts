@@ -3,6 +3,7 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { breakdownHtml, breakdownTitle } from "./breakdown";
+import { ComparePreview, LIST_BRANCHES, compareWithBranch, editorUi } from "./compare";
 import { caseChoices, cheapestEdit, cheapestMessage, summarizeEvalRun } from "./evals";
 import { ProgressFeed } from "./progress";
 import { PromptwiseServer, showRestricted } from "./server";
@@ -21,6 +22,7 @@ const LAST_REPORT_KEY = "promptwise.lastEvalReport";
 
 export class Commands {
   private breakdownPanel: vscode.WebviewPanel | undefined;
+  private readonly comparePreview = new ComparePreview(vscode);
   private readonly evalOutput: vscode.OutputChannel;
 
   constructor(
@@ -55,6 +57,8 @@ export class Commands {
       vscode.commands.registerCommand("promptwise.client.runEvalCase", guard(() => this.runEvalCase())),
       vscode.commands.registerCommand("promptwise.client.findCheapestModel", guard(() => this.findCheapestModel())),
       vscode.commands.registerCommand("promptwise.openLastEvalReport", guard(() => this.openLastEvalReport())),
+      vscode.commands.registerCommand("promptwise.client.compareWithBranch", guard(() => this.compareWithBranch())),
+      this.comparePreview,
       vscode.commands.registerCommand("promptwise.restartServer", guard(() => this.server.restart())),
       vscode.commands.registerCommand("promptwise.showServerOutput", () => this.output.show(true)),
     ];
@@ -210,6 +214,19 @@ export class Commands {
       const workspaceEdit = await client.protocol2CodeConverter.asWorkspaceEdit(edit as never);
       if (workspaceEdit) await vscode.workspace.applyEdit(workspaceEdit);
     }
+  }
+
+  /** The workspace folder of the active file (else the first folder) against a branch the user picks. */
+  private async compareWithBranch(): Promise<void> {
+    const client = this.server.languageClient;
+    if (!client) {
+      void vscode.window.showWarningMessage("promptwise: the server is not running yet (see Promptwise: Show Server Output).");
+      return;
+    }
+    if (!this.offers(LIST_BRANCHES)) return;
+    const document = vscode.window.activeTextEditor?.document;
+    const uri = document && document.uri.scheme === "file" ? client.code2ProtocolConverter.asUri(document.uri) : undefined;
+    await compareWithBranch((command, args, token) => this.server.executeCommand(command, args, token), editorUi(vscode, this.comparePreview), uri);
   }
 
   private async openLastEvalReport(): Promise<void> {

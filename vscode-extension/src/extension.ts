@@ -45,7 +45,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   });
   if (pythonWatch) context.subscriptions.push(pythonWatch);
 
-  await server.restart();
+  // Not awaited: the first start of the bundled copy compiles its modules, and the workbench waits for activation
+  // (quick open, the palette) until activate returns. Commands say so while the server is not running yet.
+  void server.restart();
 }
 
 export async function deactivate(): Promise<void> {

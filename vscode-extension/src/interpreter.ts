@@ -8,6 +8,10 @@ export interface InterpreterChoice {
   /** Arguments that come before `-m promptwise lsp` (from an array-valued setting). */
   args: string[];
   source: InterpreterSource;
+  /** The bundled server's run.py: set when no interpreter is configured and the extension carries promptwise. */
+  bundled?: string;
+  /** The setting's executable as written, when expanding `${workspaceFolder}` or `~` changed it. */
+  written?: string;
 }
 
 export interface ChoiceInputs {
@@ -18,6 +22,8 @@ export interface ChoiceInputs {
   platform: NodeJS.Platform;
   workspaceFolder?: string;
   home?: string;
+  /** The bundled server's run.py, when the extension carries one (a platform-specific .vsix does). */
+  bundled?: string;
 }
 
 /** A string or an array of strings, trimmed, with empty entries dropped; anything else is "not set". */
@@ -38,31 +44,58 @@ export function expandVariables(value: string, vars: { workspaceFolder?: string;
   return out;
 }
 
-/** The setting, else the Python extension's environment, else `python3` (`python` on Windows). */
+/**
+ * The setting (an interpreter that has promptwise installed), else the Python extension's environment, else `python3`
+ * (`python` on Windows). Without the setting the bundled promptwise runs on that Python, when the extension has one.
+ */
 export function chooseInterpreter(inputs: ChoiceInputs): InterpreterChoice {
-  const fromSetting = interpreterSetting(inputs.setting).map((v) =>
-    expandVariables(v, { workspaceFolder: inputs.workspaceFolder, home: inputs.home }),
-  );
+  const written = interpreterSetting(inputs.setting);
+  const fromSetting = written.map((v) => expandVariables(v, { workspaceFolder: inputs.workspaceFolder, home: inputs.home }));
   if (fromSetting.length > 0) {
-    return { command: fromSetting[0], args: fromSetting.slice(1), source: "setting" };
+    const choice: InterpreterChoice = { command: fromSetting[0], args: fromSetting.slice(1), source: "setting" };
+    if (written[0] !== fromSetting[0]) choice.written = written[0];
+    return choice;
   }
+  const bundled = inputs.bundled ? { bundled: inputs.bundled } : {};
   const fromExtension = interpreterSetting(inputs.pythonExtension ? [...inputs.pythonExtension] : []);
   if (fromExtension.length > 0) {
-    return { command: fromExtension[0], args: fromExtension.slice(1), source: "python-extension" };
+    return { command: fromExtension[0], args: fromExtension.slice(1), source: "python-extension", ...bundled };
   }
-  return { command: inputs.platform === "win32" ? "python" : "python3", args: [], source: "default" };
+  return { command: inputs.platform === "win32" ? "python" : "python3", args: [], source: "default", ...bundled };
 }
 
 export function describeChoice(choice: InterpreterChoice): string {
   const line = [choice.command, ...choice.args].join(" ");
+  const runs = choice.bundled ? ", running the promptwise bundled with the extension" : "";
   switch (choice.source) {
     case "setting":
       return `${line} (from the promptwise.interpreter setting)`;
     case "python-extension":
-      return `${line} (the Python extension's active environment)`;
+      return `${line} (the Python extension's active environment)${runs}`;
     default:
-      return `${line} (the default; set promptwise.interpreter to choose another)`;
+      return `${line} (the default; set promptwise.interpreter to choose another)${runs}`;
   }
+}
+
+/**
+ * A configured interpreter path that does not exist, named as expanded (and as written when that differs); undefined
+ * when the command exists or is a bare name looked up on PATH (the probe reports those).
+ */
+export function missingInterpreterMessage(
+  choice: InterpreterChoice,
+  exists: (file: string) => boolean,
+  platform: NodeJS.Platform,
+  bundled: boolean,
+): string | undefined {
+  const isPath = choice.command.includes("/") || (platform === "win32" && choice.command.includes("\\"));
+  if (choice.source !== "setting" || !isPath || exists(choice.command)) return undefined;
+  const written = choice.written ? ` (promptwise.interpreter is "${choice.written}")` : "";
+  const unexpanded = /\$\{workspaceFolder\}/.test(choice.command) ? " No folder is open, so ${workspaceFolder} has no value." : "";
+  return (
+    `promptwise: the interpreter ${choice.command} does not exist${written}.${unexpanded} ` +
+    `Set promptwise.interpreter to a Python ${MIN_PYTHON.join(".")}+ that has promptwise installed` +
+    (bundled ? ", or clear it to run the promptwise bundled with the extension." : ".")
+  );
 }
 
 /**
@@ -70,6 +103,8 @@ export function describeChoice(choice: InterpreterChoice): string {
  * `-P` where Python has it (3.11+), so the working folder is never on sys.path. `-u` because `-I` ignores PYTHONUNBUFFERED.
  */
 export function serverArgs(choice: InterpreterChoice, launch: { isolated: boolean; python?: string }): string[] {
+  // The bundled run.py puts the extension's libraries on sys.path itself, so it always runs isolated.
+  if (choice.bundled) return [...choice.args, "-I", "-u", choice.bundled, "lsp"];
   const flags = launch.isolated ? ["-I"] : safePathFlag(launch.python) ? ["-P"] : [];
   return [...choice.args, ...flags, "-u", "-m", "promptwise", "lsp"];
 }
@@ -95,6 +130,7 @@ export const PROBE_SCRIPT = [
 
 /** The probe's arguments; `isolated` adds `-I`, the mode the server is started in when promptwise imports that way. */
 export function probeArgs(choice: InterpreterChoice, isolated: boolean): string[] {
+  if (choice.bundled) return [...choice.args, "-I", choice.bundled, "--probe"];
   return [...choice.args, ...(isolated ? ["-I"] : []), "-c", PROBE_SCRIPT];
 }
 
@@ -113,10 +149,11 @@ export type Probe =
   | { kind: "old-python"; python: string }
   | { kind: "no-package"; python: string; executable?: string }
   | { kind: "missing-dependency"; python: string; module: string; executable?: string }
+  | { kind: "no-bundle"; python: string; bundled: string[] }
   | { kind: "timeout" }
   | { kind: "failed"; detail: string };
 
-export const MIN_PYTHON: [number, number] = [3, 10];
+export const MIN_PYTHON: [number, number] = [3, 11];
 
 export function classifyProbe(outcome: ProbeOutcome): Probe {
   if (outcome.spawnError) {
@@ -126,7 +163,7 @@ export function classifyProbe(outcome: ProbeOutcome): Probe {
     return { kind: "timeout" };
   }
   const line = outcome.stdout.trim().split(/\r?\n/).pop() ?? "";
-  let report: { python?: string; executable?: string; promptwise?: string; missing?: string } | undefined;
+  let report: { python?: string; executable?: string; promptwise?: string; missing?: string; bundled?: unknown; no_bundle?: boolean } | undefined;
   try {
     const parsed: unknown = JSON.parse(line);
     if (parsed && typeof parsed === "object") {
@@ -136,6 +173,8 @@ export function classifyProbe(outcome: ProbeOutcome): Probe {
     report = undefined;
   }
   if (!report || typeof report.python !== "string") {
+    // Python 2 and 3.0-3.3 have no -I: "Unknown option: -I".
+    if (/Unknown option:? -I\b/.test(outcome.stderr)) return { kind: "old-python", python: "older than 3.4" };
     // A shell's "command not found" (exit 127) or a launcher that is not Python at all.
     if (outcome.exitCode === 127 || outcome.exitCode === 9009) {
       return { kind: "no-python", detail: outcome.stderr.trim() || `exit code ${outcome.exitCode}` };
@@ -148,6 +187,10 @@ export function classifyProbe(outcome: ProbeOutcome): Probe {
   if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
     return { kind: "old-python", python };
   }
+  if (report.no_bundle) {
+    const bundled = Array.isArray(report.bundled) ? report.bundled.filter((v): v is string => typeof v === "string") : [];
+    return { kind: "no-bundle", python, bundled };
+  }
   if (report.missing !== undefined && typeof report.promptwise !== "string") {
     return { kind: "no-package", python, executable: report.executable };
   }
@@ -157,40 +200,48 @@ export function classifyProbe(outcome: ProbeOutcome): Probe {
   return { kind: "ok", python, version: String(report.promptwise), executable: report.executable };
 }
 
-/** One sentence saying what is wrong and exactly what to install; undefined when nothing is. */
-export function problemMessage(probe: Probe, choice: InterpreterChoice): string | undefined {
+/**
+ * One sentence saying what is wrong and what to do about it; undefined when nothing is. `bundled`: whether this build
+ * of the extension carries promptwise (a platform-specific .vsix does), so clearing the setting is a way out.
+ */
+export function problemMessage(probe: Probe, choice: InterpreterChoice, bundled = Boolean(choice.bundled)): string | undefined {
   const shown = [choice.command, ...choice.args].join(" ");
-  const py = quoteIfNeeded(choice.command);
-  const pip = `${[py, ...choice.args.map(quoteIfNeeded)].join(" ")} -m pip install promptwise`;
-  const repo = "or, in a clone of the promptwise repository, run `bash scripts/setup.sh` and set promptwise.interpreter to its `.venv/bin/python`";
+  const min = MIN_PYTHON.join(".");
+  const setIt = `set promptwise.interpreter to a Python ${min}+ executable`;
+  // What works without any registry package: the bundled copy, or a clone's .venv.
+  const withPackage = bundled
+    ? "clear promptwise.interpreter to run the promptwise bundled with the extension, or set it to a Python that has promptwise installed"
+    : "set promptwise.interpreter to a Python that has promptwise installed (in a clone of the promptwise repository, `bash scripts/setup.sh` makes one: its `.venv/bin/python`)";
+  const fromSetting = choice.source === "setting";
   switch (probe.kind) {
     case "ok":
       return undefined;
     case "no-python":
+      if (fromSetting) return `promptwise: the interpreter ${shown} could not be run (${probe.detail}). Fix promptwise.interpreter, or ${withPackage}.`;
       return (
-        `promptwise: Python was not found (${shown}: ${probe.detail}). ` +
-        `Install Python ${MIN_PYTHON.join(".")} or newer and then \`pip install promptwise\`, ` +
-        `or set promptwise.interpreter to a Python that has promptwise installed.`
+        `promptwise: Python was not found (${shown}: ${probe.detail}). promptwise needs Python ${min} or newer: ` +
+        `install it so that \`${choice.command}\` is on PATH, or ${setIt}.`
       );
     case "old-python":
       return (
-        `promptwise: ${shown} is Python ${probe.python}; promptwise needs Python ${MIN_PYTHON.join(".")} or newer. ` +
-        `Set promptwise.interpreter to a newer Python and install promptwise into it (\`pip install promptwise\`).`
+        `promptwise: ${shown} is Python ${probe.python}; promptwise needs Python ${min} or newer. ` +
+        (fromSetting ? `Set promptwise.interpreter to a newer Python, or ${withPackage}.` : `Install a newer Python as \`${choice.command}\`, or ${setIt}.`)
+      );
+    case "no-bundle":
+      return (
+        `promptwise: the promptwise bundled with the extension has no build for Python ${probe.python} (${shown}); ` +
+        `it has ${probe.bundled.join(", ") || "none"}. Install one of those as \`${choice.command}\`, or ${setIt}.`
       );
     case "no-package":
-      return `promptwise: the promptwise package is not installed for ${shown} (Python ${probe.python}). Install it with \`${pip}\`, ${repo}.`;
+      return `promptwise: the promptwise package is not installed for ${shown} (Python ${probe.python}). To use it, ${withPackage}.`;
     case "missing-dependency":
-      return (
-        `promptwise: the promptwise package for ${shown} is missing its dependency "${probe.module}". ` +
-        `Reinstall it with \`${pip}\`, ${repo}.`
-      );
+      if (choice.bundled) {
+        return `promptwise: the promptwise bundled with the extension could not import "${probe.module}" on ${shown} (Python ${probe.python}). Reinstall the extension, or ${setIt} that has promptwise installed.`;
+      }
+      return `promptwise: the promptwise package for ${shown} is missing its dependency "${probe.module}". Reinstall promptwise there, or ${withPackage}.`;
     case "timeout":
       return `promptwise: ${shown} did not answer within the time allowed while checking for the promptwise package. Check the interpreter, or set promptwise.interpreter to another one.`;
     case "failed":
       return `promptwise: ${shown} could not check for the promptwise package: ${probe.detail}`;
   }
-}
-
-function quoteIfNeeded(arg: string): string {
-  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `"${arg.replace(/(["\\$`])/g, "\\$1")}"`;
 }

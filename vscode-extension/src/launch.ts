@@ -6,6 +6,7 @@
 // and PYTHONSAFEPATH=1, which Python 3.11+ also honours for anything it starts itself.
 
 import { execFile } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { InterpreterChoice, Probe, ProbeOutcome, classifyProbe, probeArgs, safePathFlag, serverArgs } from "./interpreter";
 
@@ -69,6 +70,8 @@ export interface Launch {
  */
 export async function probeInterpreter(choice: InterpreterChoice, cwd: string, env: NodeJS.ProcessEnv, run: ProbeRun = runProbe): Promise<Launch> {
   const isolated = await run(choice, probeArgs(choice, true), cwd, env);
+  // The bundled copy is found through run.py, never through PYTHONPATH: there is no other way to try.
+  if (choice.bundled) return { probe: isolated, isolated: true };
   if (!["no-package", "missing-dependency", "failed"].includes(isolated.kind)) {
     return { probe: isolated, isolated: isolated.kind === "ok" };
   }
@@ -93,4 +96,13 @@ export function describeLaunch(launch: Launch, cwd: string): string {
   if (launch.isolated) return `started isolated (-I) from ${cwd}: nothing in the workspace is importable`;
   const how = safePathFlag(python) ? "-P and PYTHONSAFEPATH=1" : `Python ${python} has no -P, so only the working folder`;
   return `started without -I (promptwise is found through PYTHONPATH or the user site) from ${cwd}; ${how} keeps the workspace off sys.path`;
+}
+
+/**
+ * The bundled server's run.py when the extension carries promptwise (bundled/libs, filled by
+ * scripts/package-extension.sh for a platform-specific .vsix); undefined for a build without it.
+ */
+export function bundledServer(extensionPath: string, exists: (file: string) => boolean = fs.existsSync): string | undefined {
+  const run = path.join(extensionPath, "bundled", "tool", "run.py");
+  return exists(run) && exists(path.join(extensionPath, "bundled", "libs", "common", "promptwise")) ? run : undefined;
 }

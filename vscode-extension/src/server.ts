@@ -1,6 +1,7 @@
 // Starts, checks, restarts and stops the promptwise language server: the only place that spawns Python.
 
 import { randomUUID } from "node:crypto";
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as vscode from "vscode";
 import {
@@ -14,8 +15,8 @@ import {
   State,
   WorkDoneProgress,
 } from "vscode-languageclient/node";
-import { InterpreterChoice, describeChoice, problemMessage } from "./interpreter";
-import { describeLaunch, probeInterpreter, pythonEnv, serverLaunch, workingFolder } from "./launch";
+import { InterpreterChoice, describeChoice, missingInterpreterMessage, problemMessage } from "./interpreter";
+import { bundledServer, describeLaunch, probeInterpreter, pythonEnv, serverLaunch, workingFolder } from "./launch";
 import { describeCapabilities } from "./capabilities";
 import { WorkDoneValue } from "./progress";
 import { pythonExtensionInterpreter } from "./python";
@@ -149,7 +150,9 @@ export class PromptwiseServer implements vscode.Disposable {
     const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath).filter(Boolean);
     const trusted = vscode.workspace.isTrusted;
     const config = vscode.workspace.getConfiguration("promptwise", folder?.uri);
+    const bundled = bundledServer(this.extensionPath);
     const picked = await chooseTrustedInterpreter({
+      bundled,
       trusted,
       interpreter: config.inspect("interpreter"),
       effective: config.get("interpreter"),
@@ -172,9 +175,16 @@ export class PromptwiseServer implements vscode.Disposable {
     // Never the workspace folder: Python would import a json.py or promptwise/ found there.
     const cwd = workingFolder([this.extensionPath, os.tmpdir()], folders);
     const env = pythonEnv(process.env);
+    const missing = missingInterpreterMessage(choice, fs.existsSync, process.platform, Boolean(bundled));
+    if (missing) {
+      this.output.error(missing);
+      this.setStatus({ state: "failed", message: missing });
+      void showProblem(missing);
+      return;
+    }
     const launch = await probeInterpreter(choice, cwd, env);
     const probe = launch.probe;
-    const problem = problemMessage(probe, choice);
+    const problem = problemMessage(probe, choice, Boolean(bundled));
     if (problem || probe.kind !== "ok") {
       const message = problem ?? "promptwise: the server could not be started.";
       this.output.error(message);
@@ -182,7 +192,8 @@ export class PromptwiseServer implements vscode.Disposable {
       void showProblem(message);
       return;
     }
-    this.output.info(`promptwise ${probe.version} on Python ${probe.python} (${probe.executable ?? choice.command})`);
+    const where = choice.bundled ? `, bundled with the extension (${choice.bundled})` : "";
+    this.output.info(`promptwise ${probe.version} on Python ${probe.python} (${probe.executable ?? choice.command})${where}`);
     this.output.info(describeLaunch(launch, cwd));
 
     const user = currentUserOptions();

@@ -70,6 +70,9 @@ function tooltip(
       (output !== undefined ? ` (input ${money(num(cost.input))} + ${tokens(output)} of output ${money(num(cost.output))})` : ""),
   );
   lines.push(...costLines(b));
+  // The change against HEAD (server/promptwise/review/head.py), once the server has HEAD's side of the file.
+  const vsHead = str(obj(b.vsHead).line);
+  if (vsHead) lines.push(`- ${vsHead}`);
   if (budgetTokens !== undefined) {
     const source = str(obj(b.budget).source);
     lines.push(`- Budget: ${share(budgetShare)} of ${tokens(budgetTokens)}${source ? ` (${source})` : ""}`);

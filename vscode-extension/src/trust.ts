@@ -76,6 +76,8 @@ export interface TrustedChoiceInputs {
   platform: NodeJS.Platform;
   workspaceFolders: readonly string[];
   home?: string;
+  /** The bundled server's run.py, when the extension carries promptwise. */
+  bundled?: string;
 }
 
 export type TrustedChoice = { ok: true; choice: InterpreterChoice } | { ok: false; choice: InterpreterChoice; message: string };
@@ -89,7 +91,7 @@ export async function chooseTrustedInterpreter(inputs: TrustedChoiceInputs): Pro
   const folder = inputs.workspaceFolders[0];
   const setting = inputs.trusted ? inputs.effective : inputs.interpreter?.globalValue ?? inputs.interpreter?.defaultValue;
   const fromExtension = inputs.trusted && settingIsEmpty(setting) && inputs.pythonExtension ? await inputs.pythonExtension() : undefined;
-  const choice = chooseInterpreter({ setting, pythonExtension: fromExtension, platform: inputs.platform, workspaceFolder: folder, home: inputs.home });
+  const choice = chooseInterpreter({ setting, pythonExtension: fromExtension, platform: inputs.platform, workspaceFolder: folder, home: inputs.home, bundled: inputs.bundled });
   const command = resolveCommand(choice.command, folder, inputs.platform);
   const placed = { ...choice, command };
   if (inputs.trusted) return { ok: true, choice: placed };

@@ -6,6 +6,7 @@ import {
   describeChoice,
   expandVariables,
   interpreterSetting,
+  missingInterpreterMessage,
   probeArgs,
   problemMessage,
   safePathFlag,
@@ -32,6 +33,7 @@ describe("choosing the interpreter", () => {
       home: "/home/ana",
     });
     assert.equal(choice.command, "/home/ana/proj/.venv/bin/python");
+    assert.equal(choice.written, "${workspaceFolder}/.venv/bin/python");
     assert.equal(expandVariables("~/py/bin/python", { home: "/home/ana" }), "/home/ana/py/bin/python");
     assert.equal(expandVariables("~user/python", { home: "/home/ana" }), "~user/python");
   });
@@ -56,6 +58,33 @@ describe("choosing the interpreter", () => {
   it("says where the interpreter came from", () => {
     assert.match(describeChoice({ command: "python3", args: [], source: "default" }), /set promptwise\.interpreter/);
     assert.match(describeChoice({ command: "/e/python", args: [], source: "python-extension" }), /Python extension/);
+  });
+});
+
+describe("the bundled promptwise", () => {
+  const bundled = "/ext/bundled/tool/run.py";
+
+  it("runs when no interpreter is configured, on the Python extension's environment or python3", () => {
+    assert.deepEqual(chooseInterpreter({ setting: [], platform: "linux", bundled }), { command: "python3", args: [], source: "default", bundled });
+    assert.deepEqual(chooseInterpreter({ setting: [], pythonExtension: ["/env/bin/python"], platform: "linux", bundled }), {
+      command: "/env/bin/python",
+      args: [],
+      source: "python-extension",
+      bundled,
+    });
+    assert.match(describeChoice(chooseInterpreter({ setting: [], platform: "linux", bundled })), /running the promptwise bundled with the extension/);
+  });
+
+  it("is not used when promptwise.interpreter is set (an interpreter that has promptwise)", () => {
+    const choice = chooseInterpreter({ setting: "/venv/bin/python", platform: "linux", bundled });
+    assert.equal(choice.bundled, undefined);
+    assert.deepEqual(serverArgs(choice, { isolated: true }), ["-I", "-u", "-m", "promptwise", "lsp"]);
+  });
+
+  it("starts run.py isolated, for the server and for the probe", () => {
+    const choice = chooseInterpreter({ setting: [], pythonExtension: ["/usr/bin/env", "python3"], platform: "linux", bundled });
+    assert.deepEqual(serverArgs(choice, { isolated: true, python: "3.10.1" }), ["python3", "-I", "-u", bundled, "lsp"]);
+    assert.deepEqual(probeArgs(choice, false), ["python3", "-I", bundled, "--probe"]);
   });
 });
 
@@ -94,40 +123,94 @@ describe("checking the interpreter before starting the server", () => {
     assert.equal(problemMessage(probe, choice), undefined);
   });
 
-  it("tells the user to install Python when the executable does not exist", () => {
+  it("tells the user to put Python 3.11+ on PATH or set the interpreter when python3 does not exist", () => {
     const probe = classifyProbe({ spawnError: "ENOENT", exitCode: null, stdout: "", stderr: "" });
     assert.equal(probe.kind, "no-python");
-    const message = problemMessage(probe, { command: "python3", args: [], source: "default" })!;
-    assert.match(message, /Python was not found/);
-    assert.match(message, /Install Python 3\.10 or newer/);
-    assert.match(message, /pip install promptwise/);
+    const message = problemMessage(probe, { command: "python3", args: [], source: "default", bundled: "/ext/bundled/tool/run.py" })!;
+    assert.match(message, /Python was not found \(python3: ENOENT\)/);
+    assert.match(message, /needs Python 3\.11 or newer: install it so that `python3` is on PATH, or set promptwise\.interpreter/);
+    assert.doesNotMatch(message, /pip install/);
   });
 
-  it("gives the exact pip command for the chosen interpreter when promptwise is missing", () => {
+  it("never suggests `pip install promptwise`, which no registry has", () => {
+    const kinds = [
+      { spawnError: "ENOENT", exitCode: null, stdout: "", stderr: "" },
+      { exitCode: 0, stderr: "", stdout: '{"python": "3.12.1", "missing": "promptwise"}' },
+      { exitCode: 0, stderr: "", stdout: '{"python": "3.12.1", "promptwise": "0.1.0", "missing": "pygls"}' },
+      { exitCode: 0, stderr: "", stdout: '{"python": "3.8.1"}' },
+    ];
+    for (const outcome of kinds) {
+      for (const c of [choice, { command: "python3", args: [], source: "default" as const }]) {
+        for (const bundled of [true, false]) {
+          const message = problemMessage(classifyProbe(outcome), c, bundled)!;
+          assert.doesNotMatch(message, /pip install/, message);
+        }
+      }
+    }
+  });
+
+  it("offers the bundled copy when the configured interpreter lacks promptwise", () => {
     const probe = classifyProbe({ exitCode: 0, stderr: "", stdout: '{"python": "3.12.1", "executable": "/venv/bin/python", "missing": "promptwise"}' });
     assert.equal(probe.kind, "no-package");
-    const message = problemMessage(probe, choice)!;
-    assert.match(message, /not installed for \/venv\/bin\/python/);
-    assert.match(message, /`\/venv\/bin\/python -m pip install promptwise`/);
-    assert.match(message, /bash scripts\/setup\.sh/);
+    const message = problemMessage(probe, choice, true)!;
+    assert.match(message, /not installed for \/venv\/bin\/python \(Python 3\.12\.1\)/);
+    assert.match(message, /clear promptwise\.interpreter to run the promptwise bundled with the extension/);
   });
 
-  it("quotes an interpreter path with spaces in the pip command", () => {
+  it("points a build without the bundled copy at a clone's .venv", () => {
     const probe = classifyProbe({ exitCode: 0, stderr: "", stdout: '{"python": "3.12.1", "missing": "promptwise"}' });
-    const message = problemMessage(probe, { command: "C:\\Program Files\\Python\\python.exe", args: [], source: "setting" })!;
-    assert.match(message, /`"C:\\\\Program Files\\\\Python\\\\python.exe" -m pip install promptwise`/);
+    const message = problemMessage(probe, choice, false)!;
+    assert.match(message, /bash scripts\/setup\.sh/);
+    assert.doesNotMatch(message, /bundled/);
+  });
+
+  it("names a configured interpreter that does not exist, as expanded and as written", () => {
+    const picked = chooseInterpreter({ setting: "${workspaceFolder}/.venv/bin/python", platform: "linux", workspaceFolder: "/home/ana/examples" });
+    const message = missingInterpreterMessage(picked, () => false, "linux", true)!;
+    assert.match(message, /the interpreter \/home\/ana\/examples\/\.venv\/bin\/python does not exist \(promptwise\.interpreter is "\$\{workspaceFolder\}\/\.venv\/bin\/python"\)/);
+    assert.match(message, /clear it to run the promptwise bundled with the extension/);
+    assert.equal(missingInterpreterMessage(picked, () => true, "linux", true), undefined);
+    // A bare name is looked up on PATH by the probe; the default and the Python extension's pick are not the user's path.
+    assert.equal(missingInterpreterMessage(chooseInterpreter({ setting: "python3.12", platform: "linux" }), () => false, "linux", true), undefined);
+    assert.equal(missingInterpreterMessage(chooseInterpreter({ setting: [], pythonExtension: ["/gone/python"], platform: "linux" }), () => false, "linux", true), undefined);
+  });
+
+  it("says when ${workspaceFolder} has no value because no folder is open", () => {
+    const picked = chooseInterpreter({ setting: "${workspaceFolder}/.venv/bin/python", platform: "linux" });
+    const message = missingInterpreterMessage(picked, () => false, "linux", false)!;
+    assert.match(message, /No folder is open, so \$\{workspaceFolder\} has no value/);
+    assert.doesNotMatch(message, /bundled/);
   });
 
   it("names a missing server dependency", () => {
     const probe = classifyProbe({ exitCode: 0, stderr: "", stdout: '{"python": "3.12.1", "promptwise": "0.1.0", "missing": "pygls"}' });
     assert.deepEqual(probe, { kind: "missing-dependency", python: "3.12.1", module: "pygls", executable: undefined });
     assert.match(problemMessage(probe, choice)!, /missing its dependency "pygls"/);
+    assert.match(problemMessage(probe, { ...choice, source: "default", bundled: "/ext/run.py" })!, /bundled with the extension could not import "pygls".*Reinstall the extension/);
   });
 
-  it("rejects Python older than 3.10", () => {
+  it("says which Pythons the bundled copy was built for when this one is not among them", () => {
+    const probe = classifyProbe({ exitCode: 0, stderr: "", stdout: '{"python": "3.15.0", "bundled": ["3.10", "3.11"], "no_bundle": true}' });
+    assert.deepEqual(probe, { kind: "no-bundle", python: "3.15.0", bundled: ["3.10", "3.11"] });
+    const message = problemMessage(probe, { command: "python3", args: [], source: "default", bundled: "/ext/run.py" })!;
+    assert.match(message, /no build for Python 3\.15\.0 \(python3\); it has 3\.10, 3\.11/);
+  });
+
+  it("rejects Python older than 3.11, even with a bundled copy", () => {
+    const old = classifyProbe({ exitCode: 0, stderr: "", stdout: '{"python": "3.10.12", "bundled": ["3.10"]}' });
+    assert.deepEqual(old, { kind: "old-python", python: "3.10.12" });
+  });
+
+  it("rejects a Python 2 that does not know -I", () => {
+    const probe = classifyProbe({ exitCode: 2, stdout: "", stderr: "Unknown option: -I\nusage: python [option] ...\nTry `python -h' for more information.\n" });
+    assert.deepEqual(probe, { kind: "old-python", python: "older than 3.4" });
+    assert.match(problemMessage(probe, { command: "python3", args: [], source: "default", bundled: "/ext/run.py" })!, /is Python older than 3\.4; promptwise needs Python 3\.11 or newer/);
+  });
+
+  it("rejects Python older than 3.11", () => {
     const probe = classifyProbe({ exitCode: 0, stderr: "", stdout: '{"python": "3.8.10", "promptwise": "0.1.0"}' });
     assert.deepEqual(probe, { kind: "old-python", python: "3.8.10" });
-    assert.match(problemMessage(probe, choice)!, /needs Python 3\.10 or newer/);
+    assert.match(problemMessage(probe, choice)!, /needs Python 3\.11 or newer/);
   });
 
   it("reports a time-out and a command that is not Python", () => {

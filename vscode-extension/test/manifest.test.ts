@@ -21,6 +21,7 @@ describe("package.json", () => {
 
   it("has the palette titles the issue names", () => {
     assert.deepEqual(contributed.map((c) => c.title).sort(), [
+      "Compare Prompt Costs with Branch...",
       "Count Tokens in Selection",
       "Find Cheapest Passing Model",
       "Open Last Eval Report",

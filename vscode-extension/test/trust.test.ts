@@ -22,7 +22,20 @@ describe("the interpreter a folder may choose", () => {
       interpreter: { globalValue: "/usr/bin/python3", workspaceValue: "${workspaceFolder}/.venv/bin/python" },
       effective: "${workspaceFolder}/.venv/bin/python",
     });
-    assert.deepEqual(picked, { ok: true, choice: { command: `${ws}/.venv/bin/python`, args: [], source: "setting" } });
+    assert.deepEqual(picked, {
+      ok: true,
+      choice: { command: `${ws}/.venv/bin/python`, args: [], source: "setting", written: "${workspaceFolder}/.venv/bin/python" },
+    });
+  });
+
+  it("without a setting the bundled copy runs, trusted or not; a setting replaces it", async () => {
+    const bundled = "/ext/bundled/tool/run.py";
+    for (const trusted of [true, false]) {
+      const picked = await chooseTrustedInterpreter({ ...base, trusted, bundled, interpreter: { defaultValue: [] }, effective: [] });
+      assert.deepEqual(picked, { ok: true, choice: { command: "python3", args: [], source: "default", bundled } });
+    }
+    const set = await chooseTrustedInterpreter({ ...base, trusted: true, bundled, interpreter: { globalValue: "/opt/py" }, effective: "/opt/py" });
+    assert.equal(set.choice.bundled, undefined);
   });
 
   it("in Restricted Mode the folder's setting is ignored and the user's is used", async () => {
