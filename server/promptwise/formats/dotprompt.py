@@ -65,10 +65,17 @@ def render_dotprompt(doc: PromptDocument, values: dict[str, Any]) -> PromptDocum
 
 
 def reparse_dotprompt(old: PromptDocument, text: str, edit: Edit) -> PromptDocument | None:
+    """The document after an edit, rendering again only what it can change (`dotprompt_reparse` for
+    edits of the structure). None when that may differ from parse_dotprompt: the caller parses it whole."""
+    doc = _reparse_text(old, text, edit)
+    return doc if doc is not None else reparse_structure(old, text, edit)
+
+
+def _reparse_text(old: PromptDocument, text: str, edit: Edit) -> PromptDocument | None:
     """The document after an edit inside a message of plain text (no tag, escape or marker between its
     role tag and the next), without rendering the body again: such a message is its text as written.
 
-    None for any other edit (the caller parses the whole file). Same result as parse_dotprompt.
+    None for any other edit. Same result as parse_dotprompt.
     """
     if any(p.code in ("template-error", LIMIT_EXCEEDED, "include-cycle") for p in old.problems):
         return None
@@ -380,3 +387,6 @@ def _as_written(doc: PromptDocument, template: str, base: int, found: Scan) -> N
             continue
         end = base + body.end if index + 1 < len(pieces) else len(doc.text)
         doc.messages.append(Message(role, message_span(base + header.start, end), header.shift(base), Span(base + body.start, end), content))
+
+
+from .dotprompt_reparse import reparse_structure  # noqa: E402  (it uses the rendering above)
