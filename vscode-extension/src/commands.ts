@@ -16,6 +16,8 @@ export const SERVER = {
   runEvalCase: "promptwise.runEvalCase",
   listEvalCases: "promptwise.listEvalCases",
   findCheapestModel: "promptwise.findCheapestModel",
+  proposeCascade: "promptwise.proposeCascade",
+  condense: "promptwise.condense",
 } as const;
 
 const LAST_REPORT_KEY = "promptwise.lastEvalReport";
@@ -56,6 +58,8 @@ export class Commands {
       vscode.commands.registerCommand("promptwise.client.runEvals", guard(() => this.runEvals())),
       vscode.commands.registerCommand("promptwise.client.runEvalCase", guard(() => this.runEvalCase())),
       vscode.commands.registerCommand("promptwise.client.findCheapestModel", guard(() => this.findCheapestModel())),
+      vscode.commands.registerCommand("promptwise.client.proposeCascade", guard(() => this.proposeCascade())),
+      vscode.commands.registerCommand("promptwise.client.condense", guard(() => this.condense())),
       vscode.commands.registerCommand("promptwise.openLastEvalReport", guard(() => this.openLastEvalReport())),
       vscode.commands.registerCommand("promptwise.client.compareWithBranch", guard(() => this.compareWithBranch())),
       this.comparePreview,
@@ -213,6 +217,36 @@ export class Commands {
     if (choice === "Switch Model" && client && edit) {
       const workspaceEdit = await client.protocol2CodeConverter.asWorkspaceEdit(edit as never);
       if (workspaceEdit) await vscode.workspace.applyEdit(workspaceEdit);
+    }
+  }
+
+  /** The section whose heading (or the message whose role line) the cursor is on, condensed by a model and checked by
+   * the evals; the server shows the result with Apply / Discard and applies only on Apply, after VS Code's preview. */
+  private async condense(): Promise<void> {
+    if (this.restricted()) return;
+    const active = this.activePrompt();
+    if (!active || !this.offers(SERVER.condense)) return;
+    await this.withServerProgress("promptwise: condensing with a model", SERVER.condense, { uri: active.uri, line: active.editor.selection.active.line });
+  }
+
+  /** Run the suite on its models (and cheaper ones), then show "try A, escalate to B" and its LiteLLM Router config. */
+  private async proposeCascade(): Promise<void> {
+    if (this.restricted()) return;
+    const active = this.activePrompt();
+    if (!active || !this.offers(SERVER.proposeCascade)) return;
+    const result = (await this.withServerProgress("promptwise: proposing a model cascade", SERVER.proposeCascade, { uri: active.uri })) as {
+      cascade?: { lines?: string[]; routerConfig?: string | null };
+    };
+    const lines = result?.cascade?.lines ?? [];
+    this.evalOutput.appendLine(lines.join("\n"));
+    const proposed = lines.find((l) => l.trim().startsWith("proposed:"))?.trim() ?? lines[lines.length - 1]?.trim() ?? "no proposal";
+    const config = result?.cascade?.routerConfig;
+    const choice = await vscode.window.showInformationMessage(`promptwise: ${proposed}`, ...(config ? ["Open Router Config"] : []), "Show Details");
+    if (choice === "Open Router Config" && config) {
+      const doc = await vscode.workspace.openTextDocument({ language: "yaml", content: config });
+      await vscode.window.showTextDocument(doc);
+    } else if (choice === "Show Details") {
+      this.evalOutput.show(true);
     }
   }
 

@@ -17,7 +17,13 @@ export const RESTRICTED_SETTINGS = [
 ] as const;
 
 /** Server commands that call a model: refused in Restricted Mode. */
-export const MODEL_COMMANDS = ["promptwise.runEvals", "promptwise.runEvalCase", "promptwise.findCheapestModel"] as const;
+export const MODEL_COMMANDS = [
+  "promptwise.runEvals",
+  "promptwise.runEvalCase",
+  "promptwise.findCheapestModel",
+  "promptwise.proposeCascade",
+  "promptwise.condense",
+] as const;
 
 export const RESTRICTED_EVALS_MESSAGE = "promptwise: Evals call models and are disabled in Restricted Mode; trust this folder to run them.";
 

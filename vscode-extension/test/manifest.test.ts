@@ -22,9 +22,11 @@ describe("package.json", () => {
   it("has the palette titles the issue names", () => {
     assert.deepEqual(contributed.map((c) => c.title).sort(), [
       "Compare Prompt Costs with Branch...",
+      "Condense Section with a Model",
       "Count Tokens in Selection",
       "Find Cheapest Passing Model",
       "Open Last Eval Report",
+      "Propose a Model Cascade",
       "Restart Server",
       "Run Eval Case",
       "Run Evals for This File",
@@ -34,7 +36,7 @@ describe("package.json", () => {
   });
 
   it("never contributes a server command id, which vscode-languageclient registers itself", () => {
-    for (const id of ["promptwise.countTokens", "promptwise.showBreakdown", "promptwise.runEvals", "promptwise.runEvalCase", "promptwise.findCheapestModel"]) {
+    for (const id of ["promptwise.countTokens", "promptwise.showBreakdown", "promptwise.runEvals", "promptwise.runEvalCase", "promptwise.findCheapestModel", "promptwise.proposeCascade"]) {
       assert.ok(!contributed.some((c) => c.command === id), id);
     }
   });
@@ -88,7 +90,7 @@ describe("package.json", () => {
 
   it("every palette command that calls a model checks trust before anything else", () => {
     const source = fs.readFileSync(path.join(root, "src/commands.ts"), "utf8");
-    for (const name of ["runEvals", "runEvalCase", "findCheapestModel"]) {
+    for (const name of ["runEvals", "runEvalCase", "findCheapestModel", "proposeCascade", "condense"]) {
       const body = new RegExp(`private async ${name}\\(\\): Promise<void> \\{\\n\\s*(.*)`).exec(source);
       assert.equal(body?.[1], "if (this.restricted()) return;", name);
     }

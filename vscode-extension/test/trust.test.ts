@@ -127,7 +127,13 @@ describe("what the server is told about the user's decisions", () => {
 
 describe("Restricted Mode and model calls", () => {
   it("refuses exactly the commands that call a model", () => {
-    assert.deepEqual([...MODEL_COMMANDS].sort(), ["promptwise.findCheapestModel", "promptwise.runEvalCase", "promptwise.runEvals"]);
+    assert.deepEqual([...MODEL_COMMANDS].sort(), [
+      "promptwise.condense",
+      "promptwise.findCheapestModel",
+      "promptwise.proposeCascade",
+      "promptwise.runEvalCase",
+      "promptwise.runEvals",
+    ]);
     for (const c of ["promptwise.countTokens", "promptwise.showBreakdown", "promptwise.listEvalCases"]) assert.equal(callsModel(c), false, c);
     assert.equal(callsModel("promptwise.runEvals"), true);
   });

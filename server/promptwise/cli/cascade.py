@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Callable, TextIO
 
-from ..evals.cascade import CascadeResult, cascade_suites, find_cascade, router_yaml
+from ..evals.cascade import CascadeResult, cascade_suites, describe_cascade, find_cascade, router_yaml
 from ..evals.results import RunResult
 from ..evals.runner import CancelToken, PreparedSuite, ProgressCallback, RunOptions
 from ..evals.suite import LoadedSuite
@@ -71,28 +71,4 @@ class Cascades:
 
 
 def describe(found: CascadeResult) -> list[str]:
-    lines = [f"cascade for {found.suite}:"]
-    for m in found.models:
-        cost = output.money(m.cost_per_1000_calls) if m.cost_per_1000_calls is not None else "no price"
-        lines.append(f"  {m.label}: {m.passed}/{m.calls} case runs pass, {cost} per 1,000 calls")
-    plan = found.chosen
-    if plan is not None:
-        lines.append(
-            f"  proposed: {plan.summary}: {plan.passed}/{plan.calls} pass ({plan.pass_rate:.0%}), "
-            f"{output.money(plan.cost_per_1000_calls)} per 1,000 calls blended, {plan.escalations} of {plan.calls} escalate"
-        )
-        if found.best_single is not None and found.saving_per_1000_calls is not None:
-            lines.append(
-                f"  against {found.best_single.label} alone ({found.best_single.passed}/{found.best_single.calls}): "
-                f"saves {output.money(found.saving_per_1000_calls)} per 1,000 calls"
-            )
-        if plan.judged_misses:
-            lines.append(
-                f"  {plan.judged_misses} case run(s) fail on {plan.first} only on LLM-judged assertions (llm-rubric, similar): "
-                "those cannot gate an escalation, so the cascade serves them as they are"
-            )
-        elif found.judged:
-            lines.append("  LLM-judged assertions (llm-rubric, similar) cannot gate an escalation: only deterministic ones do")
-    if found.note:
-        lines.append(f"  {found.note.strip()}")
-    return lines
+    return describe_cascade(found, output.money)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..analysis import analyze
 from ..routing import suggest_models
@@ -269,7 +269,37 @@ def write_router_config(found: CascadeResult, path: Path) -> None:
     path.write_text(router_yaml(found), encoding="utf-8")
 
 
-def _money(value: float) -> str:
+def describe_cascade(found: CascadeResult, money: Callable[[float | None], str] | None = None) -> list[str]:
+    """The proposal in lines, as `eval --cascade` prints it and the editor shows it."""
+    money = money or _money
+    lines = [f"cascade for {found.suite}:"]
+    for m in found.models:
+        cost = money(m.cost_per_1000_calls) if m.cost_per_1000_calls is not None else "no price"
+        lines.append(f"  {m.label}: {m.passed}/{m.calls} case runs pass, {cost} per 1,000 calls")
+    plan = found.chosen
+    if plan is not None:
+        lines.append(
+            f"  proposed: {plan.summary}: {plan.passed}/{plan.calls} pass ({plan.pass_rate:.0%}), "
+            f"{money(plan.cost_per_1000_calls)} per 1,000 calls blended, {plan.escalations} of {plan.calls} escalate"
+        )
+        if found.best_single is not None and found.saving_per_1000_calls is not None:
+            lines.append(
+                f"  against {found.best_single.label} alone ({found.best_single.passed}/{found.best_single.calls}): "
+                f"saves {money(found.saving_per_1000_calls)} per 1,000 calls"
+            )
+        if plan.judged_misses:
+            lines.append(
+                f"  {plan.judged_misses} case run(s) fail on {plan.first} only on LLM-judged assertions (llm-rubric, similar): "
+                "those cannot gate an escalation, so the cascade serves them as they are"
+            )
+        elif found.judged:
+            lines.append("  LLM-judged assertions (llm-rubric, similar) cannot gate an escalation: only deterministic ones do")
+    if found.note:
+        lines.append(f"  {found.note.strip()}")
+    return lines
+
+
+def _money(value: float | None) -> str:
     from ..fixes.edits import money
 
     return money(value)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import eval_results
+from . import eval_results, labels
 
 if TYPE_CHECKING:
     from ..evals import CheapestResult, LoadedSuite, RunResult
@@ -130,5 +130,33 @@ def cheapest(found: "CheapestResult") -> dict[str, Any]:
             }
             for t in found.tried
         ],
+        "note": found.note,
+    }
+
+
+def cascade(found: Any) -> dict[str, Any]:
+    """The proposal: its lines as `eval --cascade` prints them, the plan's figures, and the LiteLLM Router
+    config (YAML) to save, when there is a plan."""
+    from ..evals.cascade import describe_cascade, router_yaml
+
+    if found is None:
+        return {"lines": ["the suite could not run on the candidate models"], "plan": None, "routerConfig": None}
+    plan = found.chosen
+    return {
+        "lines": describe_cascade(found, labels.money),
+        "plan": None
+        if plan is None
+        else {
+            "summary": plan.summary,
+            "first": plan.first,
+            "then": plan.then,
+            "passed": plan.passed,
+            "calls": plan.calls,
+            "escalations": plan.escalations,
+            "costPer1000Calls": plan.cost_per_1000_calls,
+        },
+        "savingPer1000Calls": found.saving_per_1000_calls,
+        "spent": found.spent,
+        "routerConfig": router_yaml(found) if plan is not None else None,
         "note": found.note,
     }

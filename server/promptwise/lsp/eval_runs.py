@@ -49,7 +49,8 @@ RUN_EVALS = "promptwise.runEvals"
 RUN_EVAL_CASE = "promptwise.runEvalCase"
 FIND_CHEAPEST = "promptwise.findCheapestModel"
 LIST_CASES = "promptwise.listEvalCases"
-COMMANDS = (RUN_EVALS, RUN_EVAL_CASE, FIND_CHEAPEST, LIST_CASES)
+PROPOSE_CASCADE = "promptwise.proposeCascade"
+COMMANDS = (RUN_EVALS, RUN_EVAL_CASE, FIND_CHEAPEST, LIST_CASES, PROPOSE_CASCADE)
 REQUEST_FAILED = -32803  # LSP RequestFailed
 
 # The executeCommand request a command handler is running for: its id and its params (for the
@@ -65,6 +66,7 @@ def register(server: PromptwiseServer) -> None:
     server.command(RUN_EVAL_CASE)(run_eval_case)
     server.command(FIND_CHEAPEST)(find_cheapest_model)
     server.command(LIST_CASES)(list_eval_cases)
+    server.command(PROPOSE_CASCADE)(propose_cascade)
     server.feature(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)(work_done_cancel)
     server.eval_runs = Runs()  # type: ignore[attr-defined]
     _watch_requests(server)
@@ -209,6 +211,14 @@ async def find_cheapest_model(ls: LanguageServer, *args: Any) -> dict[str, Any]:
     return await _run(ls, parse(FIND_CHEAPEST, args, ("uri", "open")), cheapest=True)
 
 
+async def propose_cascade(ls: LanguageServer, *args: Any) -> dict[str, Any]:
+    """Run the suite (and, with one model, the cheaper models `suggest` offers), then propose "try A,
+    escalate to B when these checks fail" from the per-case results, with its LiteLLM Router config."""
+    require_trusted(ls)  # type: ignore[arg-type]
+    await ls.ready()  # type: ignore[attr-defined]
+    return await _run(ls, parse(PROPOSE_CASCADE, args, ("uri", "open")), cascade=True)
+
+
 async def list_eval_cases(ls: LanguageServer, *args: Any) -> dict[str, Any]:
     """The suite's cases as written now (for a picker of promptwise.runEvalCase): name, index, where."""
     await ls.ready()  # type: ignore[attr-defined]
@@ -252,7 +262,7 @@ def _pick_case(loaded: "LoadedSuite", wanted: str | int):
     return loaded.cases[wanted]
 
 
-async def _run(ls: PromptwiseServer, request: Request, cheapest: bool = False) -> dict[str, Any]:
+async def _run(ls: PromptwiseServer, request: Request, cheapest: bool = False, cascade: bool = False) -> dict[str, Any]:
     from .. import evals  # the runner and its models; litellm waits for the first model call
 
     require_trusted(ls)
@@ -272,7 +282,8 @@ async def _run(ls: PromptwiseServer, request: Request, cheapest: bool = False) -
         target = dataclasses.replace(loaded, cases=[_pick_case(loaded, request.case)])
     options = evals.RunOptions(models=request.models, use_cache=not request.no_cache, routing=routing(ls))
     # The estimate, the checks and the user's go-ahead come before any call (this raises when the run must not start).
-    estimate = await eval_spend.before_the_run(ls, suite, target, options, cheapest, request.max_candidates)
+    limit = min(request.max_candidates, 3) if cascade else request.max_candidates
+    estimate = await eval_spend.before_the_run(ls, suite, target, options, cheapest, limit, cascade)
     # Where calls go (and which variable's key they carry) is said before any call, every run.
     going = await asyncio.to_thread(evals.destinations, [target], options)
     plan = [describe(d) for d in going]
@@ -298,6 +309,11 @@ async def _run(ls: PromptwiseServer, request: Request, cheapest: bool = False) -
             found = await evals.find_cheapest(loaded, result, options, progress, run.cancel, request.max_candidates)
             if found is not None:
                 result.cheapest.append(found)
+        proposal = None
+        if cascade and not run.cancel.cancelled:
+            from ..evals.cascade import find_cascade
+
+            proposal = await find_cascade(loaded, result, options, progress, run.cancel, limit)
         cancelled = run.cancel.cancelled
         # Saved even when cancelled: what finished is kept, as `promptwise eval` keeps it.
         saved, report = None, None
@@ -308,6 +324,8 @@ async def _run(ls: PromptwiseServer, request: Request, cheapest: bool = False) -
         summary["summary"] = record.summary()
         summary["destinations"] = plan
         summary["estimate"] = estimate
+        if cascade:
+            summary["cascade"] = eval_answers.cascade(proposal)
         if found is not None:
             summary["cheapest"] = eval_answers.cheapest(found)
             if found.chosen and loaded.prompt_path is not None:
@@ -329,6 +347,10 @@ async def _run(ls: PromptwiseServer, request: Request, cheapest: bool = False) -
     refresh(ls, suite)
     if found is not None:
         _tell_cheapest(ls, found)
+    if cascade:
+        lines = summary["cascade"]["lines"]
+        said = next((line.strip() for line in lines if line.strip().startswith("proposed:")), lines[-1].strip())
+        ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=f"promptwise: cascade for {suite.name}: {said}"))
     if request.open and report is not None and _supports(ls, "window", "show_document", "support"):
         ls.window_show_document(types.ShowDocumentParams(uri=report.as_uri(), take_focus=True))
     return summary

@@ -29,11 +29,11 @@ RUN, CANCEL = "Run", "Cancel"
 
 
 async def before_the_run(
-    ls: PromptwiseServer, suite: Path, target: LoadedSuite, options: RunOptions, cheapest: bool = False, limit: int = 5
+    ls: PromptwiseServer, suite: Path, target: LoadedSuite, options: RunOptions, cheapest: bool = False, limit: int = 5, cascade: bool = False
 ) -> dict[str, Any]:
     """The run's estimate (as the command answers it), once the checks pass and the user agreed; raises
     JsonRpcException, with no call made, when the run must not start."""
-    estimate, checks, config = await asyncio.to_thread(_estimate, target, options, cheapest, limit)
+    estimate, checks, config = await asyncio.to_thread(_estimate, target, options, cheapest, limit, cascade)
     ls.window_log_message(types.LogMessageParams(type=types.MessageType.Info, message=f"promptwise: evals of {suite.name}: estimate {estimate.describe()}"))
     for c in checks:
         if not c.fatal:
@@ -58,7 +58,8 @@ async def before_the_run(
     return estimate.to_json()
 
 
-def _estimate(target: LoadedSuite, options: RunOptions, cheapest: bool, limit: int) -> tuple[RunEstimate, list[Any], Any]:
+def _estimate(target: LoadedSuite, options: RunOptions, cheapest: bool, limit: int, cascade: bool = False) -> tuple[RunEstimate, list[Any], Any]:
+    from ..evals.cascade import cascade_suites
     from ..evals.cheapest import trial_suites
     from ..evals.preflight import check_models
     from ..evals.runner import prepare
@@ -66,6 +67,8 @@ def _estimate(target: LoadedSuite, options: RunOptions, cheapest: bool, limit: i
 
     prepared = prepare(target, options)
     trials = trial_suites(target, options, limit) if cheapest else []
+    if cascade:
+        trials += cascade_suites(target, options, limit)
     estimate = estimate_run([prepared])
     estimate_run(trials, estimate)
     estimate.trials = len(trials)
