@@ -358,8 +358,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--latency", type=float, default=0.0, help="seconds before every reply")
     parser.add_argument("--lifetime", type=float, default=900.0, help="stop after this many seconds")
+    parser.add_argument("--rules", help='a JSON file of [{"match": TEXT, "reply": TEXT}], tried before the echo reply')
     args = parser.parse_args(argv)
-    server = FakeLLMServer(latency=args.latency, record=False).start(args.port)
+    server = FakeLLMServer(latency=args.latency, record=False)
+    if args.rules:
+        with open(args.rules, encoding="utf-8") as handle:
+            for rule in json.load(handle):
+                server.reply(rule["match"], rule["reply"])
+    server.start(args.port)
     print(f"listening {server.url}", flush=True)
     done = threading.Event()
     # Stop when the parent closes our stdin, or after the lifetime, whichever comes first.

@@ -17,6 +17,7 @@ import { fileURLToPath } from "node:url";
 import { checkNoPromptwise, launchBrowser, startCodeServer, startProcess, stopAll, tempDir, withoutPromptwise } from "./harness.mjs";
 import { checkNothingRan, plantHostileFiles, restrictedRun, startedOutside } from "./trust.mjs";
 import { compareRun } from "./compare.mjs";
+import { leverSteps, prepareLevers } from "./levers.mjs";
 import {
   Skip,
   clearNotifications,
@@ -90,7 +91,7 @@ async function quickFix(titleMatch) {
 
 /** Save the active editor, accepting a refactor preview if the edit asked for one; the file's new text. */
 async function saveAndWaitForChange(file, before) {
-  const apply = page.locator(".refactor-preview .monaco-button, .refactor-preview-pane .monaco-button", { hasText: /^Apply$/ });
+  const apply = page.locator(".part.panel", { hasText: "Refactor Preview" }).locator(".monaco-button", { hasText: /^Apply$/ });
   if (await apply.first().isVisible().catch(() => false)) await apply.first().click();
   await sleep(300);
   await page.keyboard.press("Control+S");
@@ -172,7 +173,9 @@ async function trustedRun() {
   const total = contractCount.prompt_tokens;
 
   // Where eval calls go is the user's decision: the fake model server's address is a user setting, never the folder's.
-  const fake = startProcess(python, [path.join(repo, "tests/evals/fake_server.py"), "--lifetime", "1800"], { cwd: repo });
+  const rulesFile = path.join(sessionRoot, "fake-rules.json");
+  prepareLevers(folder, rulesFile);
+  const fake = startProcess(python, [path.join(repo, "tests/evals/fake_server.py"), "--lifetime", "1800", "--rules", rulesFile], { cwd: repo });
   const fakeUrl = await waitFor("the fake model server's address", async () => /listening (http:\/\/127\.0\.0\.1:\d+\/v1)/.exec(fake.output)?.[1], 20_000);
   const settings = workbenchSettings();
   // Machine-scoped, so a folder cannot set it; in code-server (a remote window) such settings live in the machine's file.
@@ -390,6 +393,8 @@ async function trustedRun() {
       fs.writeFileSync(path.join(folder, contract), before);
       await closeAllEditors();
     });
+
+    await leverSteps({ page, folder, checkJson, countJson, quickFix, saveAndWaitForChange, contract });
 
     await step("Run Evals, Run Eval Case and Find Cheapest Passing Model run against the local model server and show results", async () => {
       if (!offers.commands.includes("promptwise.runEvals")) throw new Skip("the server does not offer promptwise.runEvals yet");

@@ -169,6 +169,23 @@ export async function notificationMatching(regex, timeoutMs = 30_000) {
   );
 }
 
+/** Click `label` on the notification whose message matches `regex` (the server's showMessageRequest). */
+export async function clickNotificationButton(regex, label, timeoutMs = 30_000) {
+  const toast = await waitFor(
+    `a notification matching ${regex} with a "${label}" button`,
+    async () => {
+      const toasts = page.locator(".notifications-toasts .notification-toast");
+      for (let i = 0; i < (await toasts.count()); i++) {
+        const message = squash((await toasts.nth(i).locator(".notification-list-item-message").textContent().catch(() => "")) || "");
+        if (regex.test(message)) return toasts.nth(i);
+      }
+      return undefined;
+    },
+    timeoutMs,
+  );
+  await toast.locator(".monaco-button", { hasText: label }).first().click();
+}
+
 export async function clearNotifications() {
   await runCommand("Notifications: Clear All Notifications").catch(() => undefined);
   await sleep(200);
