@@ -35,6 +35,16 @@ _RENDER_CODES = ("template-error", "undefined-variable", "missing-include", "inc
 
 def parse_dotprompt(path: Path, text: str, max_bytes: int | None = None) -> PromptDocument:
     doc, body_start, fm = _start(path, text, max_bytes)
+    config = read_settings(doc)
+    samples, optional = _input_values(doc.frontmatter.get("input"))
+    _build_messages(doc, body_start, samples, optional)
+    doc.cache_breakpoints = cache_breakpoints([Options(config, "config")], doc.messages)
+    return doc
+
+
+def read_settings(doc: PromptDocument) -> dict[str, Any]:
+    """The frontmatter's model, max output, reasoning and service tier, output format and tools, into `doc`
+    (everything but the messages); returns the `config` mapping."""
     data = doc.frontmatter
     set_model(doc, data.get("model"), "model")
     if doc.model and "/" in doc.model:
@@ -47,10 +57,7 @@ def parse_dotprompt(path: Path, text: str, max_bytes: int | None = None) -> Prom
     tools = data.get("tools")
     if isinstance(tools, list):
         doc.tool_names = [str(t) for t in tools]
-    samples, optional = _input_values(data.get("input"))
-    _build_messages(doc, body_start, samples, optional)
-    doc.cache_breakpoints = cache_breakpoints([Options(config, "config")], doc.messages)
-    return doc
+    return config
 
 
 def render_dotprompt(doc: PromptDocument, values: dict[str, Any]) -> PromptDocument:

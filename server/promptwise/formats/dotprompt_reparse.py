@@ -10,13 +10,13 @@ from dataclasses import replace
 from typing import Any, Callable
 
 from ..text import Edit, Span
-from .common import body_offset, message_span, rendered_copy, set_model, first_int
+from .common import body_offset, message_span, rendered_copy
 from .document import Message, PromptDocument, Severity
-from .dotprompt import _RENDER_CODES, _as_written, _input_values, _owners, _report, _start
+from .dotprompt import _RENDER_CODES, _as_written, _input_values, _owners, _report, _start, read_settings
 from .dotprompt_render import compile_source, render
 from .dotprompt_scan import BLOCK_KEYWORDS, BUILTIN_HELPERS, TAG_KEY, Scan, scan
 from .limits import LIMIT_EXCEEDED, OUTSIDE_WORKSPACE, Budget, limits_for
-from .reasoning_settings import Options, cache_breakpoints, read_options
+from .reasoning_settings import Options, cache_breakpoints
 
 _SPACE = re.compile(r"\s*")
 _LITERAL_ROLE = re.compile(r'role\s+"([a-z]+)"')  # the names the output's role markers can carry
@@ -115,18 +115,7 @@ def _settings(old: PromptDocument, text: str) -> PromptDocument | None:
     doc, _, _ = _start(old.path, text, old.max_bytes)
     if doc.frontmatter_span is None or any(p.code == "invalid-frontmatter" for p in doc.problems):
         return None
-    data = doc.frontmatter
-    set_model(doc, data.get("model"), "model")
-    if doc.model and "/" in doc.model:
-        doc.provider = doc.model.split("/", 1)[0]
-    doc.max_output_tokens = first_int(data.get("config"), "maxOutputTokens", "max_tokens", "maxTokens")
-    config = data.get("config") if isinstance(data.get("config"), dict) else {}
-    read_options(doc, [Options(config, "config")])
-    output = data.get("output") if isinstance(data.get("output"), dict) else {}
-    doc.uses_json_output = output.get("format") == "json" or "schema" in output
-    tools = data.get("tools")
-    if isinstance(tools, list):
-        doc.tool_names = [str(t) for t in tools]
+    read_settings(doc)
     return doc
 
 
