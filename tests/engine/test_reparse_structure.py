@@ -196,7 +196,7 @@ def test_a_pull_of_a_long_document_waits_for_a_pause_and_gives_way_to_a_newer_ve
 
     async def typing() -> None:
         state.change(uri, 2, [key])
-        waiting = asyncio.ensure_future(diagnostics._typing_paused(ls, uri, 2))
+        waiting = asyncio.ensure_future(diagnostics._typing_paused(ls, uri))
         await asyncio.sleep(0)
         state.change(uri, 3, [key])  # the next key, before the pause
         try:
@@ -207,7 +207,45 @@ def test_a_pull_of_a_long_document_waits_for_a_pause_and_gives_way_to_a_newer_ve
 
     async def paused() -> None:
         doc.changed_at -= diagnostics.DEBOUNCE_SECONDS  # typing stopped a while ago
-        await diagnostics._typing_paused(ls, uri, 3)  # returns: the scan may run
+        await diagnostics._typing_paused(ls, uri)  # returns: the scan may run
 
     asyncio.run(typing())
     asyncio.run(paused())
+
+
+def test_a_pull_waiting_for_a_pause_holds_no_version_of_the_text():
+    """The pulls of a burst of typing wait for the pause before asking for the analysis: a pull that held its
+    version while it waited kept one copy of a long document per keystroke."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from lsprotocol import types as lsp
+
+    from promptwise.lsp import diagnostics
+    from promptwise.lsp.documents import Workspace
+
+    state = Workspace()
+    uri = "file:///prompts/long.prompty"
+    state.open(uri, V1_HEAD + "system:\n" + "Rule: be brief.\n" * (diagnostics.LARGE_DOCUMENT // 16 + 1), 1)
+    asked: list[int] = []
+
+    async def analysis(u: str):
+        asked.append(state.get(u).version)
+        return state.snapshot(u)
+
+    ls = SimpleNamespace(state=state, analysis=analysis, generation=0)
+    key = lsp.TextDocumentContentChangePartial(range=lsp.Range(lsp.Position(10, 0), lsp.Position(10, 0)), text="x")
+    params = lsp.DocumentDiagnosticParams(lsp.TextDocumentIdentifier(uri))
+
+    async def burst() -> None:
+        pulls = []
+        for version in range(2, 6):
+            state.change(uri, version, [key])
+            pulls.append(asyncio.ensure_future(diagnostics.document_diagnostic(ls, params)))
+            await asyncio.sleep(0.01)
+        done = await asyncio.gather(*pulls[:-1], return_exceptions=True)
+        assert all(isinstance(d, asyncio.CancelledError) for d in done)
+        pulls[-1].cancel()
+
+    asyncio.run(burst())
+    assert asked == []  # no pull of the burst asked for (and so held) an analysis

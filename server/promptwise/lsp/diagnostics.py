@@ -43,24 +43,28 @@ def register_pull(server: PromptwiseServer) -> None:
 
 async def document_diagnostic(ls: PromptwiseServer, params: types.DocumentDiagnosticParams) -> types.DocumentDiagnosticReport:
     uri = params.text_document.uri
+    # Before the analysis, not after: a pull waiting for the pause would keep its version of the text alive,
+    # and the pulls of a burst of typing kept dozens of copies of a long document (the heap grew by
+    # megabytes a keystroke, each one a page fault).
+    await _typing_paused(ls, uri)
     snap = await ls.analysis(uri)
     if snap is None:
         return types.RelatedFullDocumentDiagnosticReport(items=[])
     result_id = f"{ls.generation}:{snap.version}"
     if params.previous_result_id == result_id:
         return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
-    await _typing_paused(ls, uri, snap.version)
     await ls.analyzer.run(snap.findings)  # the duplicate scan, on a worker
     return types.RelatedFullDocumentDiagnosticReport(items=diagnostics_for(ls, snap), result_id=result_id)
 
 
-async def _typing_paused(ls: PromptwiseServer, uri: str, version: int) -> None:
+async def _typing_paused(ls: PromptwiseServer, uri: str) -> None:
     """In a long document, wait for a pause in typing before the duplicate scan, which reads the whole
     text: run on each keystroke it held the interpreter while the next keystroke's hints waited. A
     version replaced meanwhile is answered as cancelled; the editor pulls again for the new one."""
     doc = ls.state.get(uri)
     if doc is None or len(doc.text) < LARGE_DOCUMENT:
         return
+    version = doc.version
     while (wait := doc.changed_at + DEBOUNCE_SECONDS - time.monotonic()) > 0:
         await asyncio.sleep(wait)
         if ls.state.get(uri) is not doc or doc.version != version:
