@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from dataclasses import dataclass, field, replace
@@ -50,7 +49,32 @@ def parse_frontmatter(text: str, limits: Limits = DEFAULT_LIMITS) -> Frontmatter
     closing = _CLOSE.search(text, opening.end()) if opening else None
     if closing is None:
         return _parse(text, limits)
-    return copy.deepcopy(_parse_head(text[: closing.end()], limits))
+    return _copied(_parse_head(text[: closing.end()], limits))
+
+
+def _copied(head: Frontmatter) -> Frontmatter:
+    """A copy of a cached frontmatter that its reader may change: the containers are copied, the rest is
+    immutable (YAML scalars, spans). copy.deepcopy took a millisecond a keystroke on a short frontmatter."""
+    memo: dict[int, Any] = {}
+
+    def copied(value: Any) -> Any:
+        if not isinstance(value, (dict, list, set)):
+            return value
+        if id(value) in memo:  # a YAML alias: shared, as in the parsed data
+            return memo[id(value)]
+        out: Any
+        if isinstance(value, set):
+            out = memo[id(value)] = set(value)  # members are hashable, so immutable
+        elif isinstance(value, list):
+            out = memo[id(value)] = []
+            out.extend(copied(v) for v in value)
+        else:
+            out = memo[id(value)] = {}
+            out.update((k, copied(v)) for k, v in value.items())
+        return out
+
+    keys = {name: replace(key, value=copied(key.value)) for name, key in head.keys.items()}
+    return replace(head, data=copied(head.data), keys=keys)
 
 
 @lru_cache(maxsize=64)
