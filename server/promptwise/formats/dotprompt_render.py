@@ -14,13 +14,21 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Iterator
 
 from dotpromptz_handlebars import HelperOptions, Mustache, Partial, SafeString
+from dotpromptz_handlebars import _render as handlebars
 from dotpromptz_handlebars._render import compile_template, render_program  # the functions Handlebars.compile wraps
 
-from .dotprompt_scan import BUILTIN_HELPERS, TAG_KEY
+from .dotprompt_scan import BUILTIN_HELPERS, CACHED_SOURCE, TAG_KEY, Recent
 from .limits import Budget, LimitExceeded, size_words
+from .tag_words import split_words
+
+# The library splits a tag into words a character at a time; a half-typed `{{` in a long file makes that one
+# tag of up to the next `}}`. The same split, done by str.find and str.split (tests/formats/test_tag_words.py
+# holds it to the library's own function), keeps such a keystroke fast.
+LIBRARY_SPLIT = handlebars._args
+handlebars._args = lambda text: split_words(text, split_when_unbalanced=False)
 
 _ROLE_OR_HISTORY = re.compile(r"<<<dotprompt:(?:role:([a-z]+)|history)>>>")
 _MEDIA_OR_SECTION = re.compile(r"<<<dotprompt:(media:url|section).*?>>>")
@@ -28,9 +36,16 @@ _ROLES = ("user", "model", "tool", "system")
 _JSON_MAX_INDENT = 64
 
 
-@lru_cache(maxsize=128)
 def compile_source(source: str) -> list[Any]:
     """The library's nodes for `source`; raises ValueError (or RecursionError) where the library does."""
+    return _compile_short(source) if len(source) <= CACHED_SOURCE else _LONG_PROGRAMS.get(source, compile_template)
+
+
+_LONG_PROGRAMS = Recent(2)  # see dotprompt_scan.Recent
+
+
+@lru_cache(maxsize=128)
+def _compile_short(source: str) -> list[Any]:
     return compile_template(source)
 
 
@@ -174,14 +189,30 @@ def render(program: list[Any], data: dict[str, Any], partials: dict[str, Any], u
     return split(output, nonce)
 
 
+_MARKER_TAIL = re.compile(r"([rbe])(\d+)(?::(\d+))?\x00")
+
+
+def _markers(output: str, nonce: str) -> Iterator[tuple[int, re.Match[str]]]:
+    """Where each of this render's markers starts, with the match of what follows its nonce: str.find
+    for the nonce, since a pattern made with each render's nonce would be compiled again every time."""
+    lead = "\x00" + nonce
+    at = output.find(lead)
+    while at >= 0:
+        m = _MARKER_TAIL.match(output, at + len(lead))
+        if m is None:
+            at = output.find(lead, at + 1)
+            continue
+        yield at, m
+        at = output.find(lead, m.end())
+
+
 def split(output: str, nonce: str) -> Rendered:
     """dotpromptz's to_messages, keeping which tag produced each message and each partial's text."""
-    marker = re.compile("\x00" + nonce + r"([rbe])(\d+)(?::(\d+))?\x00")
     clean: list[str] = []
     events: list[tuple[int, str, int]] = []  # (offset in the clean output, kind, index)
     pos = length = 0
-    for m in marker.finditer(output):
-        chunk = output[pos : m.start()]
+    for start, m in _markers(output, nonce):
+        chunk = output[pos:start]
         indent = int(m.group(3) or 0)
         if m.group(1) == "e" and indent:
             # the library indents every line of the partial's output, and the end marker makes one more

@@ -155,7 +155,7 @@ def _splice(
     if found.roles[0].span.start != 0:
         return None  # text before the first role tag: an implicit message
     limits = limits_for(doc.max_bytes)
-    if 2 * len(template) + 4 * len(found.variables) * len(repr(doc.frontmatter.get("input"))) > limits.output or (len(template) // 5 * 4 > limits.iterations and template.count("{{") * 4 > limits.iterations):
+    if 2 * len(template) + 4 * len(found.variables) * len(repr(doc.frontmatter.get("input"))) > limits.output or (len(template) // 5 * 4 > limits.iterations and found.opens * 4 > limits.iterations):
         return None  # near a limit, which section stops at it depends on all of them
     if not all(len(m.header) for m in old.messages):
         return None  # a message no role tag of the file started (a marker in the text, a value)

@@ -8,11 +8,15 @@ library can carry a marker on each role tag and a per-reference name on each par
 
 from __future__ import annotations
 
+import re
+import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Any
+from functools import cached_property, lru_cache
+from typing import Any, Callable
 
 from ..text import Span
+from .tag_words import MARKS as _MARKS
+from .tag_words import split_words
 
 # Helpers Dotprompt registers, plus the two Handlebars itself brings.
 BUILTIN_HELPERS = frozenset({"role", "history", "media", "section", "json", "ifEquals", "unlessEquals", "lookup", "log"})
@@ -62,36 +66,19 @@ class Scan:
     helpers: set[str] = field(default_factory=set)  # every helper name called (with arguments or as a block)
     inline: set[str] = field(default_factory=set)  # partials the template defines with {{#*inline "name"}}
     error: ScanError | None = None
+    source: str = field(default="", repr=False)
+
+    @cached_property
+    def opens(self) -> int:
+        """How many times `{{` occurs in the source: a bound on what rendering it can cost."""
+        return self.source.count("{{")
 
 
 def bits(text: str) -> list[str]:
     """A tag's words: split on spaces outside quotes, parentheses and brackets."""
     if not any(ch in text for ch in "\"'(["):
         return text.split()
-    out: list[str] = []
-    buf: list[str] = []
-    depth = 0
-    quote = ""
-    for ch in text:
-        if quote:
-            buf.append(ch)
-            quote = "" if ch == quote else quote
-            continue
-        if ch in "\"'":
-            quote = ch
-        elif ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif ch.isspace() and depth <= 0:
-            if buf:
-                out.append("".join(buf))
-                buf = []
-            continue
-        buf.append(ch)
-    if buf:
-        out.append("".join(buf))
-    return out
+    return split_words(text, split_when_unbalanced=True)
 
 
 def _tags(source: str) -> list[Tag]:
@@ -176,10 +163,48 @@ def _condition(words: list[str], negate: bool) -> tuple[tuple[str, bool], ...] |
     return None
 
 
-@lru_cache(maxsize=64)
 def scan(source: str) -> Scan:
     """The template's role tags, partial references and variables, in source order."""
-    result = Scan()
+    return _scan_short(source) if len(source) <= CACHED_SOURCE else LONG_SCANS.get(source, _scan)
+
+
+CACHED_SOURCE = 64 * 1024
+
+
+class Recent:
+    """The results for the last few long sources. Each version of a long file is megabytes, so only a few
+    are kept (a frontmatter edit scans the same body again; a key typed and erased flips between two),
+    and they are found by comparing, which stops at the first difference (a keystroke changes the
+    length), not by hashing, which reads every character of a new version."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: list[tuple[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def get(self, source: str, make: Callable[[str], Any]) -> Any:
+        with self._lock:
+            for i, (known, result) in enumerate(self._items):
+                if len(known) == len(source) and known == source:
+                    self._items.append(self._items.pop(i))
+                    return result
+        result = make(source)
+        with self._lock:
+            self._items.append((source, result))
+            del self._items[: -self.size]
+        return result
+
+
+LONG_SCANS = Recent(2)
+
+
+@lru_cache(maxsize=64)
+def _scan_short(source: str) -> Scan:
+    return _scan(source)
+
+
+def _scan(source: str) -> Scan:
+    result = Scan(source=source)
     try:
         tags = _tags(source)
     except ScanError as exc:
@@ -190,6 +215,9 @@ def scan(source: str) -> Scan:
         body = tag.body
         if body.startswith("!") or tag.raw_block:
             continue
+        if "{{" in body and _runs_on(body):
+            result.error = ScanError("this {{ is not closed before the next {{", Span(tag.span.start, tag.span.start + 2))
+            return result
         if body.startswith("/"):
             words = body[1:].split()
             name = words[0] if words else ""
@@ -273,8 +301,59 @@ def scan(source: str) -> Scan:
     return result
 
 
+_WORD = re.compile(r"\S+")  # up to the next whitespace, as str.split() sees it
+
+
+def _runs_on(body: str) -> bool:
+    """Whether the library is sure to refuse this tag because one of its words holds the `{{` of another
+    tag: a `{{` left open, as while one is typed, runs on to the next tag's `}}`. That word is then a
+    path (no string, subexpression, hash argument or `[segment]` in it), and `{` is never part of a path.
+    Saying so here puts the error where the tag opens, and spares the library a tag of thousands of words.
+
+    Only the first `{{` is looked at, and only the quotes and brackets before it are read; anything
+    less plain than a word of its own (in a string, in brackets, next to a quote) is left to the library."""
+    if body.startswith(("/", "#*inline")) or body == "else" or body.startswith("else "):
+        return False  # the library reads only the first word of these
+    if body.startswith("&"):  # `{{& x}}`, or a triple `{{{x}}}`, whose inside the library reads as a tag's
+        header = body[1:].strip()
+        if header.startswith(("!", "/", "#", "^", ">", "*", "&", "else")):
+            return False
+    else:
+        header = body[2:] if body.startswith("#>") else body[1:] if body.startswith(("#", "^", ">")) else body
+    header = header.split(" as |", 1)[0].strip()
+    at = header.find("{{")
+    if at < 0:
+        return False
+    depth, pos, last_mark = 0, 0, -1
+    while (mark := _MARKS.search(header, pos, at)) is not None:
+        char = mark.group()
+        if char in "\"'":
+            close = header.find(char, mark.start() + 1)
+            if close < 0 or close >= at:
+                return False  # the {{ is inside a string
+            pos = last_mark = close
+        else:
+            depth += 1 if char in "([" else -1
+            pos = last_mark = mark.start()
+        pos += 1
+    if depth != 0:
+        return False
+    before = header[last_mark + 1 : at]
+    if before and not before[-1].isspace():
+        words = before.rsplit(None, 1)
+        if len(words) == 1 and not before[0].isspace() and last_mark >= 0:
+            return False  # the word starts at a quote or bracket
+        before = words[-1]
+    else:
+        before = "" if before or last_mark < 0 else None
+        if before is None:
+            return False  # right after a quote or bracket
+    word = before + _WORD.match(header, at).group()
+    return "=" not in word and _MARKS.search(word) is None
+
+
 def _subexpressions(result: Scan, words: list[str]) -> None:
-    for word in words:
+    for word in [w for w in words if "(" in w]:  # a half-typed tag can have thousands of words
         value = word.split("=", 1)[1] if "=" in word and not word.startswith("(") else word
         if value.startswith("(") and value.endswith(")"):
             inner = bits(value[1:-1])

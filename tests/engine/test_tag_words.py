@@ -1,0 +1,126 @@
+"""A tag's words, split fast, are the words the library and the scanner split a character at a time; and a
+`{{` left open is reported where it opens only when the library is sure to refuse the template."""
+
+from __future__ import annotations
+
+import pytest
+from dotpromptz_handlebars._render import compile_template
+from hypothesis import given, settings, strategies as st
+
+from promptwise.formats import Format, parse_document
+from promptwise.formats.dotprompt_render import LIBRARY_SPLIT
+from promptwise.formats.dotprompt_scan import bits, scan
+from promptwise.formats.tag_words import split_words
+
+RUNS_ON = "this {{ is not closed before the next {{"
+
+
+def walked(text: str) -> list[str]:
+    """The scanner's split as it was written: a character at a time."""
+    out, buf, depth, quote = [], [], 0, ""
+    for ch in text:
+        if quote:
+            buf.append(ch)
+            quote = "" if ch == quote else quote
+            continue
+        if ch in "\"'":
+            quote = ch
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch.isspace() and depth <= 0:
+            if buf:
+                out.append("".join(buf))
+                buf = []
+            continue
+        buf.append(ch)
+    if buf:
+        out.append("".join(buf))
+    return out
+
+
+tag_text = st.text(alphabet=list("ab =.#@{}\"'()[]\t\n\u00a0\u3000\x1c"), max_size=24)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(text=tag_text)
+def test_the_split_is_the_libraries_and_the_scanners(text):
+    assert split_words(text, split_when_unbalanced=False) == LIBRARY_SPLIT(text)
+    assert split_words(text, split_when_unbalanced=True) == walked(text)
+    assert bits(text) == walked(text)
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ('role "user"', ["role", '"user"']),
+        ('a "b c" (d e) [f g]', ["a", '"b c"', "(d e)", "[f g]"]),
+        ("x) y z", ["x)", "y", "z"]),  # below depth 0: the scanner splits, the library does not
+        ('open "quote runs to the end', ["open", '"quote runs to the end']),
+        ("  lead and trail  ", ["lead", "and", "trail"]),
+    ],
+)
+def test_words_of_typical_tags(text, words):
+    assert split_words(text, split_when_unbalanced=True) == words
+
+
+def test_below_depth_zero_the_library_keeps_one_word():
+    assert LIBRARY_SPLIT("x) y z") == split_words("x) y z", split_when_unbalanced=False) == ["x) y z"]
+
+
+templates = st.lists(
+    st.sampled_from(["{{", "}}", "{{r", "{{role ", '"user"', '"', "'", "(", ")", "[", "]", "=", " ", "\n", "x", "#if ", "/if", "else ", "! ", ">", "&", " as |y|", "{{{", "}}}"]),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=6000, deadline=None)
+@given(template=templates)
+def test_the_scanner_says_runs_on_only_where_the_library_refuses(template):
+    found = scan(template)
+    if found.error is not None and str(found.error) == RUNS_ON:
+        with pytest.raises(Exception):
+            compile_template(template)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        '{{foo "a {{ b"}}',  # inside a string: the library takes it
+        "{{foo (bar {{x)}}",  # a subexpression: the library takes it at compile time
+        "{{foo a=b{{c}}",  # a hash argument: left to the library
+        "{{foo a.[{{b]}}",  # a [segment]: anything goes inside
+        '{{#if x}}a{{else {{y}}b{{/if}}',  # only the first word of {{else}} is read
+        "{{! a comment {{ }}",
+        "{{{! {{}}}",  # a triple's inside is read as a tag: this one is a comment
+        "{{#if x}}{{{else {{y}}}{{/if}}",
+    ],
+)
+def test_a_brace_the_library_may_take_is_left_to_it(template):
+    found = scan(template)
+    assert found.error is None or str(found.error) != RUNS_ON
+
+
+def test_a_half_typed_tag_errs_where_it_opens(tmp_path):
+    body = '{{role "system"}}\n## Rule 1\nBe brief.\n\n' + "".join(f"## Rule {i}\nText {i}.\n\n" for i in range(2, 40))
+    body += '{{role "user"}}\n{{question}}\n'
+    head = "---\nmodel: openai/gpt-4o\ninput:\n  default:\n    question: Where?\n---\n"
+    at = len(head) + body.index("## Rule 20")
+    for typed in ("{{", "{{r", "{{role", "{{#if question", "{{> part"):
+        text = head + body[: at - len(head)] + typed + body[at - len(head) :]
+        doc = parse_document(tmp_path / "main.prompt", text, Format.DOTPROMPT)
+        errors = [p for p in doc.problems if p.code == "template-error"]
+        assert [(p.message, p.span.start, p.span.end) for p in errors] == [(f"Handlebars: {RUNS_ON}", at, at + 2)], typed
+
+
+def test_only_the_last_two_long_templates_are_kept():
+    from promptwise.formats.dotprompt_scan import CACHED_SOURCE, LONG_SCANS
+
+    long = '{{role "user"}}\n' + "Rule. " * (CACHED_SOURCE // 6 + 1)
+    versions = [long + "x" * i for i in range(4)]
+    first = scan(versions[0])
+    assert scan("".join([versions[0]])) is first  # an equal text, another string: the same scan
+    for v in versions[1:]:
+        scan(v)
+    assert len(LONG_SCANS._items) == 2 and scan(versions[0]) is not first
