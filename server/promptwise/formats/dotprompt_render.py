@@ -25,10 +25,11 @@ from .limits import Budget, LimitExceeded, size_words
 from .tag_words import split_words
 
 # The library splits a tag into words a character at a time; a half-typed `{{` in a long file makes that one
-# tag of up to the next `}}`. The same split, done by str.find and str.split (tests/formats/test_tag_words.py
+# tag of up to the next `}}`. The same split, done by str.find and str.split (tests/engine/test_tag_words.py
 # holds it to the library's own function), keeps such a keystroke fast.
-LIBRARY_SPLIT = handlebars._args
-handlebars._args = lambda text: split_words(text, split_when_unbalanced=False)
+LIBRARY_SPLIT = getattr(handlebars, "_args", None)
+if LIBRARY_SPLIT is not None:
+    handlebars._args = lambda text: split_words(text, split_when_unbalanced=False)
 
 _ROLE_OR_HISTORY = re.compile(r"<<<dotprompt:(?:role:([a-z]+)|history)>>>")
 _MEDIA_OR_SECTION = re.compile(r"<<<dotprompt:(media:url|section).*?>>>")
