@@ -93,8 +93,9 @@ def refusal(path: Path, origin: Path) -> str | None:
     )
 
 
-def read_bytes(path: Path, max_bytes: int, origin: Path | None = None) -> tuple[bytes | None, str | None]:
-    """The bytes of a regular file of at most `max_bytes`, or (None, why not).
+def read_bytes(path: Path, max_bytes: int, origin: Path | None = None, prefix: bool = False) -> tuple[bytes | None, str | None]:
+    """The bytes of a regular file of at most `max_bytes`, or (None, why not); with `prefix`, its first
+    `max_bytes` whatever its size (an image's header).
 
     With `origin`, the file must also be one that `origin` may read (see `refusal`). Symlinks are
     followed with loop detection; FIFOs, devices and folders are refused without blocking on them.
@@ -124,6 +125,8 @@ def read_bytes(path: Path, max_bytes: int, origin: Path | None = None) -> tuple[
             return None, f"{path} is a folder, not a file"
         if not stat.S_ISREG(info.st_mode):
             return None, f"{path} is not a regular file ({file_kind(info.st_mode)}); it was not read"
+        if prefix:
+            return os.read(fd, max_bytes), None
         if info.st_size > max_bytes:
             return None, f"{path.name} is {info.st_size:,} bytes, over the {max_bytes:,}-byte limit"
         chunks: list[bytes] = []

@@ -4,9 +4,7 @@ data: URL or a local file's header; a remote URL is never fetched), its tokens a
 from __future__ import annotations
 
 import bisect
-import os
 import re
-import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,35 +139,11 @@ def _size(doc: PromptDocument, part: ImagePart) -> tuple[tuple[int, int] | None,
     path = Path(unquote(urlparse(url).path)) if scheme == "file" else Path(url)
     if not path.is_absolute():
         path = doc.path.parent / path
-    head, why = read_head(path, doc.path)
+    head, why = access.read_bytes(path, HEADER_BYTES, origin=doc.path, prefix=True)
     if head is None:
         return None, why or f"{path.name} cannot be read"
     size = image_size(head)
     return size, "" if size else f"{path.name} is not a PNG, JPEG, GIF or WebP image"
-
-
-def read_head(path: Path, origin: Path) -> tuple[bytes | None, str | None]:
-    """The first HEADER_BYTES of a regular file inside the workspace (`access`'s rules), never the whole file."""
-    try:
-        real = Path(os.path.realpath(path, strict=True))
-    except (OSError, RuntimeError):
-        return None, f"{path.name} does not exist or cannot be read"
-    why = access.refusal(real, origin)
-    if why is not None:
-        return None, why
-    try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer.
-        fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0))
-    except OSError as exc:
-        return None, f"cannot read {path.name}: {exc.strerror or exc}"
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None, f"{path.name} is not a regular file"
-        return os.read(fd, HEADER_BYTES), None
-    except OSError as exc:
-        return None, f"cannot read {path.name}: {exc.strerror or exc}"
-    finally:
-        os.close(fd)
 
 
 def parts_of(doc: PromptDocument, message: Message, until: int) -> list[ImagePart]:
