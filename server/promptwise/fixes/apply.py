@@ -10,7 +10,8 @@ from .. import files
 from ..analysis import Analysis
 from ..config import LoadedConfig, load_config
 from ..formats import Finding
-from .trims import Fix, apply_safe_trims
+from .safe_trims import apply_safe_trims
+from .trims import Fix
 
 # A file with one of these was not read as the text on disk; writing it back could corrupt it.
 UNTOUCHABLE = {"invalid-utf8", "binary-file", "unreadable-file", "file-too-large"}
