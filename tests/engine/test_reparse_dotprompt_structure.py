@@ -172,3 +172,14 @@ def test_partials_fall_back_to_a_whole_parse(tmp_path):
     at = text.index("A\n") + 2
     new = text[:at] + '{{role "user"}}' + text[at:]
     assert reparse_structure(doc, new, Edit(at, at, at + len('{{role "user"}}'))) is None
+
+
+def test_typing_in_a_long_template_equals_a_fresh_parse(tmp_path):
+    """Past 64 KiB the scan of an edit reuses the tags on each side of it (dotprompt_scan.scan_edited)."""
+    filler = "".join(f"## Rule {i}\nKeep replies short and cite the policy you used.\n\n" for i in range(1400))
+    text = HEAD + SECTIONS[0] + filler + "".join(SECTIONS[1:6]) + filler + SECTIONS[1]
+    assert len(text) > 128 * 1024
+    path = tmp_path / "main.prompt"
+    for share, word in ((0.3, '{{role "user"}}'), (0.5, "{{#if question}}yes{{/if}}"), (0.52, "}}"), (0.7, "\\{{x")):
+        at = text.index("\n\n", int(len(text) * share)) + 1
+        typed_one_at_a_time(path, text, at, word)

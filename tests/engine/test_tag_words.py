@@ -124,3 +124,48 @@ def test_only_the_last_two_long_templates_are_kept():
     for v in versions[1:]:
         scan(v)
     assert len(LONG_SCANS._items) == 2 and scan(versions[0]) is not first
+
+
+def _fields(found):
+    error = (str(found.error), found.error.span) if found.error is not None else None
+    tags = [(t.span, t.body, t.inject_at, t.raw_block) for t in found.tags] if found.tags is not None else None
+    return (
+        [(t.span, t.body, t.inject_at) for t in found.roles],
+        sorted(found.top_level_roles),
+        [(p.name, p.span, p.name_span, p.block, p.close_name_span) for p in found.partials],
+        [(v.path, v.span, v.scoped, v.guards) for v in found.variables],
+        sorted(found.helpers),
+        sorted(found.inline),
+        error,
+        tags,
+    )
+
+
+SECTIONS = [
+    '{{role "system"}}\n## Rule\nBe brief.\n\n',
+    '{{role "user"}}\n{{question}} and {{#if flag}}yes{{else}}no{{/if}}\n\n',
+    "{{! a comment {{x}} }}\n{{!-- long {{ --}}\n\\{{escaped}}\n",
+    "{{{{raw}}}}{{role 'x'}}{{{{/raw}}}} {{{triple}}} {{~trim~}}\n",
+    '{{#each items as |item|}}- {{item}}\n{{/each}}\n{{> part name="a"}}\n',
+]
+EDITS = ["{", "{{", "}", "}}", "{{r", '"', "'", "~", "\\", "x", " ", "\n", "{{!--", "--}}", "{{{{raw}}}}", "{{/if}}", "}}}"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    layout=st.lists(st.integers(0, len(SECTIONS) - 1), min_size=1, max_size=8),
+    edits=st.lists(st.tuples(st.floats(0, 1), st.integers(0, 3), st.sampled_from(EDITS + [""])), min_size=1, max_size=6),
+)
+def test_a_long_template_edited_scans_as_it_does_from_scratch(layout, edits):
+    from promptwise.formats import dotprompt_scan as ds
+
+    filler = "Plain text of a long prompt. " * (ds.CACHED_SOURCE // 29 + 1)
+    text = "".join(SECTIONS[i] + (filler if n == len(layout) // 2 else "") for n, i in enumerate(layout))
+    found = ds._scan(text)
+    for share, removed, typed in edits:
+        at = int(share * len(text))
+        end = min(len(text), at + removed)
+        new = text[:at] + typed + text[end:]
+        again = ds.scan_edited(new, found, at, end, at + len(typed))
+        assert _fields(again) == _fields(ds._scan(new)), (text[max(0, at - 30) : at + 30], typed)
+        text, found = new, again

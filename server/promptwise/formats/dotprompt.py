@@ -22,7 +22,7 @@ from .common import body_offset, edited_message, first_int, message_span, render
 from .document import Format, Include, Message, PromptDocument, Severity, Variable
 from .dotprompt_bound import Source, bound, without
 from .dotprompt_render import compile_source, indents, render, wrapper
-from .dotprompt_scan import BLOCK_KEYWORDS, BUILTIN_HELPERS, PARTIAL_SUFFIX, MAX_NESTING, Scan, ScanError, rewrite, scan
+from .dotprompt_scan import BLOCK_KEYWORDS, BUILTIN_HELPERS, PARTIAL_SUFFIX, MAX_NESTING, Scan, ScanError, remember_scan, rewrite, scan
 from .frontmatter import Frontmatter, parse_frontmatter
 from .limits import LIMIT_EXCEEDED, OUTSIDE_WORKSPACE, Budget, LimitExceeded, Limits, limits_for
 from .reasoning_settings import Options, cache_breakpoints, read_options
@@ -187,6 +187,7 @@ def _template(doc: PromptDocument, body_start: int) -> tuple[str, int]:
 def _build_messages(doc: PromptDocument, body_start: int, samples: dict[str, Any], optional: set[str]) -> None:
     template, base = _template(doc, body_start)
     found = scan(template)
+    remember_scan(doc, found)
     error = found.error
     program: list[Any] = []
     if error is None:

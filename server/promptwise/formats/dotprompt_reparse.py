@@ -14,7 +14,7 @@ from .common import body_offset, message_span, rendered_copy
 from .document import Message, PromptDocument, Severity
 from .dotprompt import _RENDER_CODES, _as_written, _input_values, _owners, _report, _start, read_settings
 from .dotprompt_render import compile_source, render
-from .dotprompt_scan import BLOCK_KEYWORDS, BUILTIN_HELPERS, TAG_KEY, Scan, scan
+from .dotprompt_scan import BLOCK_KEYWORDS, BUILTIN_HELPERS, TAG_KEY, Scan, remember_scan, scan, scan_edited, scan_of
 from .limits import LIMIT_EXCEEDED, OUTSIDE_WORKSPACE, Budget, limits_for
 from .reasoning_settings import Options, cache_breakpoints
 
@@ -47,13 +47,15 @@ def _body_edit(old: PromptDocument, text: str, edit: Edit) -> PromptDocument | N
     template, base = _stripped(text, body_start)
     if base != _SPACE.match(ref.text, body_start).end() or lo < base:
         return None  # where the template starts moved
-    found = scan(template)
+    moved = len(text) - len(ref.text)
+    before = scan_of(ref)
+    found = scan(template) if before is None else scan_edited(template, before, lo - base, hi - moved - base, hi - base)
+    remember_scan(doc, found)
     if found.error is not None:  # what a whole parse does: the error at its place, the text as written
         doc.problem("template-error", Severity.ERROR, f"Handlebars: {found.error}", found.error.span.shift(base))
         _as_written(doc, template, base, found)
         _remember(doc, ref, lo, hi)
         return _finish(doc)
-    moved = len(text) - len(ref.text)
 
     def old_at(offset: int) -> int | None:
         at = offset + base
@@ -102,6 +104,7 @@ def _frontmatter_edit(old: PromptDocument, text: str, edit: Edit) -> PromptDocum
     found = scan(template)
     if found.error is not None:
         return None
+    remember_scan(doc, found)
 
     def has_tags(start: int, end: int) -> bool:
         tag_end = template.find("}}", start) + 2

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import re
 import threading
+import weakref
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from ..text import Span
 from .tag_words import MARKS as _MARKS
@@ -67,6 +69,7 @@ class Scan:
     inline: set[str] = field(default_factory=set)  # partials the template defines with {{#*inline "name"}}
     error: ScanError | None = None
     source: str = field(default="", repr=False)
+    tags: list[Tag] | None = field(default=None, repr=False)  # every tag, when the template tokenizes
 
     @cached_property
     def opens(self) -> int:
@@ -83,8 +86,12 @@ def bits(text: str) -> list[str]:
 
 def _tags(source: str) -> list[Tag]:
     """Every tag, in order, as the library's tokenizer finds them; raises ScanError where it would fail."""
-    tags: list[Tag] = []
-    i, n = 0, len(source)
+    return list(_tags_from(source, 0))
+
+
+def _tags_from(source: str, i: int) -> Iterator[Tag]:
+    """The tags from offset `i` on, `i` being where one ends (or 0): what comes after depends on nothing before."""
+    n = len(source)
     while i < n:
         start = source.find("{{", i)
         if start < 0:
@@ -106,7 +113,7 @@ def _tags(source: str) -> list[Tag]:
             closed = source.find(close, opened + 4)
             if closed < 0:
                 raise ScanError(f"raw block {header.split()[0]} is never closed with {close}", Span(start, opened + 4))
-            tags.append(Tag(Span(start, closed + len(close)), "#" + header, opened, raw_block=True))
+            yield Tag(Span(start, closed + len(close)), "#" + header, opened, raw_block=True)
             i = closed + len(close)
             continue
         q = start + 2 + (source.startswith("~", start + 2))
@@ -118,7 +125,7 @@ def _tags(source: str) -> list[Tag]:
                     raise ScanError("this {{!-- comment is never closed with --}}", Span(start, q + 3))
                 j = mark + 2 + (source.startswith("~", mark + 2))
                 if source.startswith("}}", j):
-                    tags.append(Tag(Span(start, j + 2), "!", j))
+                    yield Tag(Span(start, j + 2), "!", j)
                     i = j + 2
                     break
                 search = mark + 1
@@ -129,16 +136,15 @@ def _tags(source: str) -> list[Tag]:
                 raise ScanError("this {{{ is never closed with }}}", Span(start, q + 1))
             end = min(ends)
             stop = end + (4 if source.startswith("}~}}", end) else 3)
-            tags.append(Tag(Span(start, stop), "&" + source[q + 1 : end].strip(), end))
+            yield Tag(Span(start, stop), "&" + source[q + 1 : end].strip(), end)
             i = stop
             continue
         end = source.find("}}", start + 2)
         if end < 0:
             raise ScanError("this {{ is never closed with }}", Span(start, start + 2))
         inner_end = end - 1 if end - 1 >= q and source[end - 1] == "~" else end
-        tags.append(Tag(Span(start, end + 2), source[q:inner_end].strip(), inner_end))
+        yield Tag(Span(start, end + 2), source[q:inner_end].strip(), inner_end)
         i = end + 2
-    return tags
 
 
 def _simple_path(word: str) -> bool:
@@ -203,13 +209,65 @@ def _scan_short(source: str) -> Scan:
     return _scan(source)
 
 
-def _scan(source: str) -> Scan:
+def scan_edited(source: str, old: Scan, start: int, old_end: int, new_end: int) -> Scan:
+    """scan(source), where `source` is `old.source` with [start, old_end) replaced by source[start:new_end]:
+    the tags away from the edit are the old ones, moved, and only the text between them is read again
+    (a keystroke in a long template, where reading every `{{` of it was the most of a re-scan)."""
+    if len(source) <= CACHED_SOURCE or old.tags is None:
+        return scan(source)
+    return LONG_SCANS.get(source, lambda text: _scan(text, _retokenized(text, old.tags, start, old_end, new_end)))
+
+
+# The template scan of the last few documents parsed, by document, for scan_edited on the next keystroke.
+_BY_DOCUMENT: dict[int, tuple[weakref.ref, Scan]] = {}
+
+
+def remember_scan(doc: Any, found: Scan) -> None:
+    if len(found.source) <= CACHED_SOURCE:
+        return
+    with _LOCK:
+        while len(_BY_DOCUMENT) >= 4:
+            _BY_DOCUMENT.pop(next(iter(_BY_DOCUMENT)))
+        _BY_DOCUMENT[id(doc)] = (weakref.ref(doc), found)
+
+
+def scan_of(doc: Any) -> Scan | None:
+    """The scan of `doc`'s template, if it is one of the last documents parsed (and a long one)."""
+    entry = _BY_DOCUMENT.get(id(doc))
+    return entry[1] if entry is not None and entry[0]() is doc else None
+
+
+_LOCK = threading.Lock()
+_NEAR = 4  # a tag this close to an edit is read again: its `}}` may have become `}}}` or `~}}`
+
+
+def _retokenized(source: str, old: list[Tag], start: int, old_end: int, new_end: int) -> Callable[[], list[Tag]]:
+    def tokenize() -> list[Tag]:
+        delta = new_end - old_end
+        ends = [t.span.end for t in old]
+        keep = bisect_right(ends, start - _NEAR)  # old[:keep] end well before the edit
+        after = {t.span.end + delta: k for k, t in enumerate(old) if t.span.start >= old_end + _NEAR}
+        out = old[:keep]
+        for tag in _tags_from(source, old[keep - 1].span.end if keep else 0):
+            out.append(tag)
+            k = after.get(tag.span.end)
+            if k is not None and tag.span.start >= new_end + _NEAR:
+                # the same place after the edit: from here on the tokenizer reads what it read before
+                out += [Tag(t.span.shift(delta), t.body, t.inject_at + delta, t.raw_block) for t in old[k + 1 :]]
+                break
+        return out
+
+    return tokenize
+
+
+def _scan(source: str, tokenize: Callable[[], list[Tag]] | None = None) -> Scan:
     result = Scan(source=source)
     try:
-        tags = _tags(source)
+        tags = tokenize() if tokenize is not None else _tags(source)
     except ScanError as exc:
         result.error = exc
         return result
+    result.tags = tags
     stack: list[_Open] = []
     for tag in tags:
         body = tag.body
