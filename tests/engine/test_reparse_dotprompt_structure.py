@@ -183,3 +183,5 @@ def test_typing_in_a_long_template_equals_a_fresh_parse(tmp_path):
     for share, word in ((0.3, '{{role "user"}}'), (0.5, "{{#if question}}yes{{/if}}"), (0.52, "}}"), (0.7, "\\{{x")):
         at = text.index("\n\n", int(len(text) * share)) + 1
         typed_one_at_a_time(path, text, at, word)
+    for at, word in ((len(HEAD), "x "), (len(HEAD), "\n"), (len(HEAD) + 1, "{"), (len(text) - 1, "}}{{")):  # where the template starts and ends
+        typed_one_at_a_time(path, text, at, word)

@@ -48,8 +48,11 @@ def _body_edit(old: PromptDocument, text: str, edit: Edit) -> PromptDocument | N
     if base != _SPACE.match(ref.text, body_start).end() or lo < base:
         return None  # where the template starts moved
     moved = len(text) - len(ref.text)
-    before = scan_of(ref)
-    found = scan(template) if before is None else scan_edited(template, before, lo - base, hi - moved - base, hi - base)
+    before = scan_of(old)  # the last version's scan: this edit is all that changed since
+    if before is not None and edit.start > base:  # after where the template starts, in both versions
+        found = scan_edited(template, before, edit.start - base, edit.old_end - base, edit.new_end - base)
+    else:
+        found = scan(template)
     remember_scan(doc, found)
     if found.error is not None:  # what a whole parse does: the error at its place, the text as written
         doc.problem("template-error", Severity.ERROR, f"Handlebars: {found.error}", found.error.span.shift(base))
