@@ -11,6 +11,10 @@ def generate(workspace: Path, ctx) -> None:
     # The Handlebars tokenizer was quadratic: 32 KB of `{{` took 21 s, 120 KB never finished.
     (workspace / "templates-braces.prompt").write_text(fm + "{{" * 61_440)
     (workspace / "templates-unclosed-comments.prompt").write_text(fm + "{{!--" * 40_000)
+    # A `{{` left open runs on to the next `}}`: one tag of a megabyte, full of the quotes and brackets at
+    # which the word splitter stops, and a half-typed tag before a megabyte of prose.
+    (workspace / "templates-runaway-tag.prompt").write_text(fm + "{{x " + "( ' \" [ a=b ] ) " * 60_000 + "{{y}}\n")
+    (workspace / "templates-half-typed.prompt").write_text(fm + '{{role "system"}}\n{{ro\n' + "Rule: be brief, don't guess.\n" * 40_000 + '{{role "user"}}\nHi\n')
     # Blocks nested far deeper than any template needs (rendering recursed once per level).
     (workspace / "templates-nested-blocks.prompt").write_text(fm + "{{#if a}}" * 5_000 + "x" + "{{/if}}" * 5_000)
     # A role line of many spaces made the role-line regex backtrack quadratically (the undefined
