@@ -3,9 +3,7 @@ breakdown, and the commands behind "Compare Prompt Costs with Branch...", on a w
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,41 +13,9 @@ from pygls.exceptions import JsonRpcException
 from promptwise.analysis import analyze_file
 from promptwise.config import load_config
 from tests.lsp.conftest import position_of, session_fixture
+from tests.review.head_repo import CONFIG, MORE, PROMPT, git
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-PROMPT = """---
-name: Summarize
-model:
-  api: chat
-  configuration:
-    type: openai
-    name: gpt-4o-mini
-  parameters:
-    max_tokens: 200
----
-system:
-You summarize support tickets in three short bullet points.
-
-user:
-Summarize this ticket for the on-call engineer.
-"""
-
-MORE = "Always name the customer's product and the version they run, and quote the error message exactly.\n"
-
-CONFIG = """default_model = "gpt-4o-mini"
-[volumes]
-"**/*.prompty" = 1000
-"""
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", *args],
-        cwd=root, capture_output=True, text=True, check=True,
-        env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull},
-    )
-    return done.stdout
 
 
 @pytest.fixture(scope="module")

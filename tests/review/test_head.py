@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import concurrent.futures
-import os
 import subprocess
 from pathlib import Path
 
@@ -12,39 +11,7 @@ import pytest
 from promptwise.analysis import analyze_file
 from promptwise.config import load_config
 from promptwise.review.head import HeadBase, HeadCosts, NoBase, change_against, head_base
-
-PROMPT = """---
-name: Summarize
-model:
-  api: chat
-  configuration:
-    type: openai
-    name: gpt-4o-mini
-  parameters:
-    max_tokens: 200
----
-system:
-You summarize support tickets in three short bullet points.
-
-user:
-Summarize this ticket for the on-call engineer.
-"""
-
-MORE = "Always name the customer's product and the version they run, and quote the error message exactly.\n"
-
-CONFIG = """default_model = "gpt-4o-mini"
-[volumes]
-"**/*.prompty" = 1000
-"""
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", *args],
-        cwd=root, capture_output=True, text=True, check=True,
-        env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull},
-    )
-    return done.stdout
+from tests.review.head_repo import CONFIG, MORE, PROMPT, git
 
 
 @pytest.fixture
