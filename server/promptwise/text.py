@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 # LSP ends a line at "\n", "\r\n" or a lone "\r"; an editor counts lines this way, so every position must.
@@ -77,6 +77,15 @@ class LineIndex:
         self._starts = _line_starts(text, 0)
         self._shift_from = len(self._starts)
         self._shift = 0
+        self._fences: list[int] | None = None
+
+    def fence_lines(self) -> list[int]:
+        """The starts of the lines that begin with a code fence marker (three backticks or tildes), in
+        order: what the heading hints read to know whether a heading is inside a code block. Found once,
+        then carried through `replaced`, so a keystroke does not search the text before the edit again."""
+        if self._fences is None:
+            self._fences = _fences_in(self.text, 0, len(self.text))
+        return self._fences
 
     @property
     def line_count(self) -> int:
@@ -164,7 +173,37 @@ class LineIndex:
         index._starts = starts
         index._shift_from = first + 1 + len(added)
         index._shift = shift + delta
+        index._fences = self._moved_fences(index.text, span, len(new_text))
         return index
+
+    def _moved_fences(self, new: str, span: Span, added: int) -> list[int] | None:
+        """fence_lines() of the edited text, from this text's: a fence line's start depends on the
+        break before it and its three marker characters, so only starts near the edit are looked for."""
+        fences = self._fences
+        if fences is None or added > _FENCE_WINDOW:
+            return None  # not asked for yet, or a paste: found again when asked
+        a = span.start
+        delta = added - len(span)
+        keep = bisect_left(fences, a - 3)  # [s - 1, s + 3) ends before the edit
+        after = bisect_right(fences, span.end)  # [s - 1, s + 3) starts after it
+        near = [s for s in _fences_in(new, max(0, a - 4), a + added + 4) if a - 3 <= s <= a + added]
+        return fences[:keep] + near + [s + delta for s in fences[after:]]
+
+
+_FENCE_WINDOW = 4096  # a longer insertion drops the fence lines, found again from scratch when asked
+_FENCE_NEEDLES = ("\n```", "\n~~~", "\r```", "\r~~~")
+
+
+def _fences_in(text: str, start: int, end: int) -> list[int]:
+    """The starts of the lines in text[start:end] beginning with ``` or ~~~ (the break before each in range)."""
+    found = [0] if start == 0 and text.startswith(("```", "~~~"), 0, end) else []
+    for needle in _FENCE_NEEDLES if text.find("\r", start, end) >= 0 else _FENCE_NEEDLES[:2]:
+        at = text.find(needle, start, end)
+        while at >= 0:
+            found.append(at + 1)
+            at = text.find(needle, at + 1, end)
+    found.sort()
+    return found
 
 
 def _line_starts(text: str, base: int) -> list[int]:

@@ -67,6 +67,7 @@ def test_short_messages_of_other_formats_get_no_breakdown(tmp_path: Path) -> Non
 from hypothesis import given, settings, strategies as st
 
 from promptwise.analysis.sections import sections_starting_between
+from promptwise.text import LineIndex
 
 _LINES = st.sampled_from(["# A", "## B", "### C", "text", "```", "~~~~", "```py", "| t |", "", "#nohead", "  # indented", "<examples>", "</examples>"])
 
@@ -78,6 +79,12 @@ def test_a_window_finds_the_sections_a_whole_outline_finds(lines: list[str], eol
     first, last = sorted((min(a, len(text)), min(b, len(text))))
     whole = [p for p in outline(text, 0, len(text)) if p.kind == "section" and first <= p.span.start <= last]
     assert sections_starting_between(text, 0, len(text), first, last) == whole
+    fences = LineIndex(text).fence_lines()
+    assert sections_starting_between(text, 0, len(text), first, last, fences) == whole
+    for start in range(0, len(text), 7):  # a message body that starts anywhere, a fence line's middle included
+        end = len(text) - start // 3
+        lo, hi = max(first, start), min(last, end)
+        assert sections_starting_between(text, start, end, lo, hi, fences) == sections_starting_between(text, start, end, lo, hi)
 
 
 @pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"])

@@ -1,5 +1,7 @@
 """LineIndex: UTF-16 columns, and lines ended by "\\n", "\\r\\n" or a lone "\\r" as LSP defines them, also after edits."""
 
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -92,6 +94,37 @@ def test_edits_keep_the_index_equal_to_a_fresh_one(text, edits):
         index = index.replaced(Span(start, end), new_text)
         assert index.text == LineIndex(index.text).text
         assert_matches_reference(index)
+
+
+# Text where code fences start lines, and edits that make and break them (a fence is three marker
+# characters after a line break, so a key typed next to one decides it).
+FENCE_PIECES = st.sampled_from(["\n", "\r", "\r\n", "`", "``", "```", "~~~", "~", "a", "😀", "#"])
+FENCE_TEXTS = st.lists(FENCE_PIECES, max_size=30).map("".join)
+
+
+def reference_fences(text: str) -> list[int]:
+    starts = [0] + [m.end() for m in re.finditer(r"\r\n?|\n", text)]
+    return [s for s in starts if text.startswith(("```", "~~~"), s)]
+
+
+@given(FENCE_TEXTS, st.lists(st.tuples(st.integers(0, 60), st.integers(0, 8), FENCE_TEXTS), min_size=1, max_size=8))
+@settings(max_examples=400, deadline=None)
+def test_fence_lines_carried_through_edits_are_the_ones_a_fresh_index_finds(text, edits):
+    index = LineIndex(text)
+    assert index.fence_lines() == reference_fences(text)
+    for start, length, new_text in edits:
+        start = min(start, len(index.text))
+        end = min(start + length, len(index.text))
+        index = index.replaced(Span(start, end), new_text)
+        assert index.fence_lines() == reference_fences(index.text)
+
+
+def test_a_long_paste_finds_the_fence_lines_again():
+    index = LineIndex("```\nx\n```\n")
+    index.fence_lines()
+    pasted = index.replaced(Span(4, 5), "y\n~~~\n" * 1000)
+    assert pasted.fence_lines() == reference_fences(pasted.text)
+    assert len(pasted.fence_lines()) == 1002
 
 
 def test_a_lone_cr_ends_a_line():

@@ -9,6 +9,7 @@ next heading of the same or a higher level), with its share of the message and w
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from functools import lru_cache
 from dataclasses import dataclass
 from typing import Iterator
@@ -146,15 +147,15 @@ def _next_line(text: str, line_end: int, line_start: int) -> bool:
     return line_start == line_end + 1
 
 
-def sections_starting_between(text: str, start: int, end: int, first: int, last: int) -> list[Part]:
+def sections_starting_between(text: str, start: int, end: int, first: int, last: int, fences: list[int] | None = None) -> list[Part]:
     """The sections of text[start:end] whose heading line starts in [first, last], as `outline` finds them,
     reading only the fences before `first`, the lines of the window, and, for a section still open after
     it, the next heading of its level or higher (found by the regex engine, the fences between skipped):
-    what the inlay hints of a visible range need, without an outline of a whole 1 MiB file."""
+    what the inlay hints of a visible range need, without an outline of a whole 1 MiB file.
+
+    `fences`, the text's LineIndex.fence_lines(), spares a search of the text before `first`."""
     fence: str | None = None
-    for at in _lines_starting(text, start, end, start, ("```", "~~~"), stop=first):
-        if at >= first:
-            break
+    for at in _fences_before(text, start, end, first, fences):
         fence = _fence_after(text, at, end, fence)
     pending: list[tuple[int, int, str, Span]] = []
     found: list[Part] = []
@@ -184,6 +185,18 @@ def sections_starting_between(text: str, start: int, end: int, first: int, last:
         resume = at + 1
     found += [Part("section", title, Span(begin, end), heading, lvl) for lvl, begin, title, heading in pending]
     return sorted(found, key=lambda p: p.span.start)
+
+
+def _fences_before(text: str, start: int, end: int, first: int, fences: list[int] | None) -> Iterator[int]:
+    """The fence lines of text[start:end] that start before `first`, as _lines_starting finds them."""
+    if fences is None:
+        yield from (at for at in _lines_starting(text, start, end, start, ("```", "~~~"), stop=first) if at < first)
+        return
+    if start < first and text.startswith(("```", "~~~"), start, end):
+        yield start  # a body that starts with a fence, whether or not a line starts there
+    for at in fences[bisect_right(fences, start) : bisect_left(fences, first)]:
+        if at + 3 <= end:
+            yield at
 
 
 def _close(pending: list, found: list[Part], level: int, at: int) -> None:
@@ -244,7 +257,7 @@ def _lines_starting(text: str, start: int, end: int, pos: int, openers: tuple[st
     if pos == start and text.startswith(openers, start, end):
         yield start
     bound = end if stop is None else min(end, stop + 4)  # a needle is a line break and at most three characters
-    needles = [eol + o for eol in (("\n", "\r") if text.find("\r", start, end) >= 0 else ("\n",)) for o in openers]
+    needles = [eol + o for eol in (("\n", "\r") if text.find("\r", max(pos - 1, start), bound) >= 0 else ("\n",)) for o in openers]
     hits = {n: text.find(n, max(pos - 1, start), bound) for n in needles}
     while True:
         live = [(at, n) for n, at in hits.items() if at >= 0]

@@ -23,13 +23,14 @@ def hints(a: Analysis, lines: LineIndex, first: int, last: int, min_tokens: int)
     """(offset, label, tooltip) for each heading whose line starts in [first, last]."""
     doc = a.document
     out = []
+    fences = lines.fence_lines() if lines.text is doc.text else None
     for index, count in enumerate(a.messages):
         body = count.message.body
         if body.end < first or body.start > last or count.message.on_use:
             continue
         if not wants_breakdown(doc.format, count.content_tokens, min_tokens):
             continue
-        for part in sections_starting_between(doc.text, body.start, body.end, max(first, body.start), min(last, body.end)):
+        for part in sections_starting_between(doc.text, body.start, body.end, max(first, body.start), min(last, body.end), fences):
             if part.heading is None:
                 continue
             tokens = a.tokenizer.count(doc.text[part.span.start : part.span.end])
