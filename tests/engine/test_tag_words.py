@@ -114,6 +114,33 @@ def test_a_half_typed_tag_errs_where_it_opens(tmp_path):
         assert [(p.message, p.span.start, p.span.end) for p in errors] == [(f"Handlebars: {RUNS_ON}", at, at + 2)], typed
 
 
+def test_a_half_typed_role_name_errs_at_its_tag_and_says_what_is_open(tmp_path):
+    """`{{role "us` before another tag: the quote closes in that tag, so the library reads a role named
+    with the text between; the error is the tag's, not the library's quote of that text."""
+    head = "---\nmodel: openai/gpt-4o\n---\n"
+    body = '{{role "system"}}\nBe brief, don\'t ramble.\n\n## Rule 2\nSay "hi" (twice).\n\n{{role "user"}}\nQ?\n'
+    at = len(head) + body.index("## Rule 2")
+    for typed in ('{{role "', '{{role "us', "{{role 'us"):
+        text = head + body[: at - len(head)] + typed + body[at - len(head) :]
+        doc = parse_document(tmp_path / "main.prompt", text, Format.DOTPROMPT)
+        errors = [(p.message, p.span.start, p.span.end) for p in doc.problems if p.code == "template-error"]
+        assert errors == [("Handlebars: this role name's quote is not closed before the next {{", at, at + 2)], typed
+    closed = parse_document(tmp_path / "main.prompt", head + body.replace("## Rule 2", '{{role "user"}}\n## Rule 2'), Format.DOTPROMPT)
+    assert not [p for p in closed.problems if p.code == "template-error"]
+
+
+def test_the_library_message_quotes_the_template_as_written_and_briefly(tmp_path):
+    """A library error quoting a role tag quotes it without the marker the render adds, and a long
+    quote (of a tag left open up to the next one) is cut in the middle."""
+    head = "---\nmodel: openai/gpt-4o\n---\n"
+    text = head + '{{role "system"}}\nBe brief.\n\n{{role "x" a=(\n' + "Long rule text. " * 40 + '\n\n{{role "user"}}\nQ?\n'
+    doc = parse_document(tmp_path / "main.prompt", text, Format.DOTPROMPT)
+    (message,) = [p.message for p in doc.problems if p.code == "template-error"]
+    assert "promptwise_tag" not in message
+    assert message.startswith("Handlebars: (\nLong rule text.") and message.endswith('{{role "user" is not valid'), message
+    assert " … " in message and len(message) < 200
+
+
 def test_only_the_last_two_long_templates_are_kept():
     from promptwise.formats.dotprompt_scan import CACHED_SOURCE, LONG_SCANS
 
@@ -162,10 +189,31 @@ def test_a_long_template_edited_scans_as_it_does_from_scratch(layout, edits):
     filler = "Plain text of a long prompt. " * (ds.CACHED_SOURCE // 29 + 1)
     text = "".join(SECTIONS[i] + (filler if n == len(layout) // 2 else "") for n, i in enumerate(layout))
     found = ds._scan(text)
+    assert found.opens == text.count("{{")
     for share, removed, typed in edits:
         at = int(share * len(text))
         end = min(len(text), at + removed)
         new = text[:at] + typed + text[end:]
+        ds.LONG_SCANS._items.clear()  # a version typed before would come back with its own count
         again = ds.scan_edited(new, found, at, end, at + len(typed))
         assert _fields(again) == _fields(ds._scan(new)), (text[max(0, at - 30) : at + 30], typed)
+        assert found.tags is None or "opens" in again.__dict__, "the count of `{{` is carried from the last version"
+        assert again.opens == new.count("{{"), (text[max(0, at - 30) : at + 30], typed)
         text, found = new, again
+
+
+def test_the_count_of_opening_braces_after_an_edit_in_a_run_of_braces():
+    from promptwise.formats import dotprompt_scan as ds
+
+    text = "x" * ds.CACHED_SOURCE + "a{{{b{{{{c"
+    found = ds._scan(text)
+    assert found.opens == 3
+    for at, removed, typed in [(len(text) - 8, 1, ""), (len(text) - 9, 0, "{"), (len(text) - 2, 1, "{")]:
+        ds.LONG_SCANS._items.clear()
+        new = text[:at] + typed + text[at + removed :]
+        again = ds.scan_edited(new, found, at, at + removed, at + len(typed))
+        assert again.opens == new.count("{{")
+    long_run = ds._scan("x" * ds.CACHED_SOURCE + "{" * 200)
+    assert long_run.opens == 100
+    at = len(long_run.source) - 99
+    assert ds._opens_edited(long_run.source[:at] + "}" + long_run.source[at:], long_run, at, at, at + 1) is None  # counted again when asked

@@ -21,7 +21,7 @@ from .. import access
 from .common import body_offset, edited_message, first_int, message_span, rendered_copy, resolve, set_model, start_document
 from .document import Format, Include, Message, PromptDocument, Severity, Variable
 from .dotprompt_bound import Source, bound, without
-from .dotprompt_render import compile_source, indents, render, wrapper
+from .dotprompt_render import compile_source, indents, library_message, render, wrapper
 from .dotprompt_scan import BLOCK_KEYWORDS, BUILTIN_HELPERS, PARTIAL_SUFFIX, MAX_NESTING, Scan, ScanError, remember_scan, rewrite, scan
 from .frontmatter import Frontmatter, parse_frontmatter
 from .limits import LIMIT_EXCEEDED, OUTSIDE_WORKSPACE, Budget, LimitExceeded, Limits, limits_for
@@ -196,7 +196,7 @@ def _build_messages(doc: PromptDocument, body_start: int, samples: dict[str, Any
         except RecursionError:
             error = ScanError(f"blocks are nested more than {MAX_NESTING} deep", Span(0, 0))
         except Exception as exc:  # noqa: BLE001 - the library's ValueError, or anything else it raises
-            error = ScanError(str(exc), Span(0, 0))
+            error = ScanError(library_message(exc), Span(0, 0))
     if error is not None:
         doc.problem("template-error", Severity.ERROR, f"Handlebars: {error}", error.span.shift(base))
         _as_written(doc, template, base, found)
@@ -235,7 +235,7 @@ def _build_messages(doc: PromptDocument, body_start: int, samples: dict[str, Any
         _as_written(doc, template, base, found)
         return
     except Exception as exc:  # noqa: BLE001 - what the runtime refuses too, e.g. #each with no list; never a crash
-        doc.problem("template-error", Severity.ERROR, f"Handlebars: {exc}", Span(base, base))
+        doc.problem("template-error", Severity.ERROR, f"Handlebars: {library_message(exc)}", Span(base, base))
         _as_written(doc, template, base, found)
         return
 
@@ -390,11 +390,22 @@ def _as_written(doc: PromptDocument, template: str, base: int, found: Scan) -> N
         role, header, start = (words[1] if len(words) > 2 else "user"), span, span.end
     pieces.append((role, header, Span(start, len(template))))
     for index, (role, header, body) in enumerate(pieces):
-        content = template[body.start : body.end].strip()
+        content = _stripped_piece(template, body.start, body.end)
         if not content and (index == 0 or not len(header)):
             continue
         end = base + body.end if index + 1 < len(pieces) else len(doc.text)
         doc.messages.append(Message(role, message_span(base + header.start, end), header.shift(base), Span(base + body.start, end), content))
+
+
+_SPACE = re.compile(r"\s*")
+
+
+def _stripped_piece(text: str, start: int, end: int) -> str:
+    """text[start:end].strip(), with one copy of a long section instead of two."""
+    start = _SPACE.match(text, start, end).end()
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return text[start:end]
 
 
 from .dotprompt_reparse import reparse_structure  # noqa: E402  (it uses the rendering above)

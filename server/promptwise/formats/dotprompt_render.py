@@ -43,6 +43,18 @@ def compile_source(source: str) -> list[Any]:
 
 
 _LONG_PROGRAMS = Recent(2)  # see dotprompt_scan.Recent
+_MARKER = re.compile(rf" {TAG_KEY}(?:=\d+)?")  # what rewrite() puts in a role tag, or its name alone
+_QUOTED_MAX = 160  # a message quoting more of the template is cut in the middle
+
+
+def library_message(exc: BaseException) -> str:
+    """The library's error as the user wrote the template: without the marker the render put in a role
+    tag, and short (a tag left open quotes the text up to the next tag, often a hundred kilobytes)."""
+    message = _MARKER.sub("", str(exc))
+    if len(message) > _QUOTED_MAX:
+        half = _QUOTED_MAX // 2
+        message = f"{message[:half]} … {message[-half:]}"
+    return message
 
 
 @lru_cache(maxsize=128)

@@ -6,6 +6,7 @@ re-renders only the sections with a tag. Same result as parse_dotprompt, or None
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import replace
 from typing import Any, Callable
 
@@ -13,7 +14,7 @@ from ..text import Edit, Span
 from .common import body_offset, message_span, rendered_copy
 from .document import Message, PromptDocument, Severity
 from .dotprompt import _RENDER_CODES, _as_written, _input_values, _owners, _report, _start, read_settings
-from .dotprompt_render import compile_source, render
+from .dotprompt_render import compile_source, library_message, render
 from .dotprompt_scan import BLOCK_KEYWORDS, BUILTIN_HELPERS, TAG_KEY, Scan, remember_scan, scan, scan_edited, scan_of
 from .limits import LIMIT_EXCEEDED, OUTSIDE_WORKSPACE, Budget, limits_for
 from .reasoning_settings import Options, cache_breakpoints
@@ -109,9 +110,17 @@ def _frontmatter_edit(old: PromptDocument, text: str, edit: Edit) -> PromptDocum
         return None
     remember_scan(doc, found)
 
+    starts = [t.span.start for t in found.tags] if found.tags is not None else None
+
     def has_tags(start: int, end: int) -> bool:
+        """Whether the section has a tag after its role tag, or a backslash (an escaped `{{` is no tag)."""
         tag_end = template.find("}}", start) + 2
-        return template.find("{{", tag_end, end) != -1 or template.find("\\", tag_end, end) != -1
+        if starts is None:
+            tagged = template.find("{{", tag_end, end) != -1
+        else:  # in a template that scans, a `{{` not after a backslash is in a tag: the tags say so unread
+            at = bisect_left(starts, tag_end)
+            tagged = at < len(starts) and starts[at] < end
+        return tagged or template.find("\\", tag_end, end) != -1
 
     return _splice(old, doc, template, base, found, lambda offset: offset + base - delta, has_tags)
 
@@ -205,7 +214,7 @@ def _splice(
     except Exception as exc:  # noqa: BLE001 - the error a whole parse reports, as it does
         if len(windows) > 1:
             return None  # which window's error the library reports first is its business
-        doc.problem("template-error", Severity.ERROR, f"Handlebars: {exc}", Span(base, base))
+        doc.problem("template-error", Severity.ERROR, f"Handlebars: {library_message(exc)}", Span(base, base))
         _as_written(doc, template, base, found)
         remember(doc)
         return _finish(doc)

@@ -215,7 +215,33 @@ def scan_edited(source: str, old: Scan, start: int, old_end: int, new_end: int) 
     (a keystroke in a long template, where reading every `{{` of it was the most of a re-scan)."""
     if len(source) <= CACHED_SOURCE or old.tags is None:
         return scan(source)
-    return LONG_SCANS.get(source, lambda text: _scan(text, _retokenized(text, old.tags, start, old_end, new_end)))
+    found = LONG_SCANS.get(source, lambda text: _scan(text, _retokenized(text, old.tags, start, old_end, new_end)))
+    if "opens" in old.__dict__ and "opens" not in found.__dict__:
+        opens = _opens_edited(source, old, start, old_end, new_end)
+        if opens is not None:
+            found.__dict__["opens"] = opens  # the cached_property's value: counting `{{` read all of it
+    return found
+
+
+_BRACES_RUN = 64  # a longer run of `{` at the edit: count all of the new version instead
+
+
+def _opens_edited(source: str, old: Scan, start: int, old_end: int, new_end: int) -> int | None:
+    """old.opens with the edit's `{{` taken out and put in. str.count takes `{{` from left to right, so a
+    run of `{` is counted as a whole: the counted stretch grows to the ends of the runs around the edit."""
+    before = old.source
+    lo = start
+    while lo > 0 and before[lo - 1] == "{":
+        lo -= 1
+        if start - lo > _BRACES_RUN:
+            return None
+    old_hi = old_end
+    while old_hi < len(before) and before[old_hi] == "{":
+        old_hi += 1
+        if old_hi - old_end > _BRACES_RUN:
+            return None
+    new_hi = new_end + (old_hi - old_end)
+    return old.opens - before.count("{{", lo, old_hi) + source.count("{{", lo, new_hi)
 
 
 # The template scan of the last few documents parsed, by document, for scan_edited on the next keystroke.
@@ -239,6 +265,7 @@ def scan_of(doc: Any) -> Scan | None:
 
 _LOCK = threading.Lock()
 _NEAR = 4  # a tag this close to an edit is read again: its `}}` may have become `}}}` or `~}}`
+ROLE_RUNS_ON = "this role name's quote is not closed before the next {{"
 
 
 def _retokenized(source: str, old: list[Tag], start: int, old_end: int, new_end: int) -> Callable[[], list[Tag]]:
@@ -344,6 +371,12 @@ def _scan(source: str, tokenize: Callable[[], list[Tag]] | None = None) -> Scan:
             continue
         name = words[0]
         _subexpressions(result, words[1:])
+        if name == "role" and len(words) > 1 and words[1].startswith(("'", '"')) and "{{" in words[1]:
+            # `{{role "us` typed before another tag: the quote closes in that tag, and a role name with a
+            # `{{` in it is none the runtime takes. Said here, at the tag, for the library's message would
+            # quote the text up to the next tag and point at the start of the body.
+            result.error = ScanError(ROLE_RUNS_ON, Span(tag.span.start, tag.span.start + 2))
+            return result
         if name in ("role", "history"):
             if not stack:
                 result.top_level_roles.add(len(result.roles))
