@@ -185,3 +185,22 @@ def test_typing_in_a_long_template_equals_a_fresh_parse(tmp_path):
         typed_one_at_a_time(path, text, at, word)
     for at, word in ((len(HEAD), "x "), (len(HEAD), "\n"), (len(HEAD) + 1, "{"), (len(text) - 1, "}}{{")):  # where the template starts and ends
         typed_one_at_a_time(path, text, at, word)
+    for at, word in ((HEAD.index("NW-1234?") + 8, " Thanks"), (HEAD.index("800") + 3, "0")):  # the input's sample, and not the input
+        typed_one_at_a_time(path, text, at, word)
+
+
+def test_keys_in_the_frontmatter_and_the_body_of_a_long_template_in_turn_equal_a_fresh_parse(tmp_path):
+    """A frontmatter edit keeps the last version's template and its scan; the body edit after it scans
+    against them."""
+    filler = "".join(f"## Rule {i}\nKeep replies short and cite the policy you used.\n\n" for i in range(1400))
+    text = HEAD + SECTIONS[0] + filler + "".join(SECTIONS[1:6]) + filler + SECTIONS[1]
+    path = tmp_path / "main.prompt"
+    doc = parse_document(path, text, Format.DOTPROMPT)
+    question = HEAD.index("NW-1234?") + 8
+    body = text.index("\n\n", len(text) // 2) + 1
+    for at, typed in [(body, "{"), (question, "!"), (body + 2, "{"), (question + 1, "?"), (body + 4, "x"), (HEAD.index("800"), "1"), (body + 6, "}}")]:
+        new = text[:at] + typed + text[at:]
+        doc = reparse_document(doc, new, Edit(at, at, at + len(typed)))
+        assert snapshot(doc) == snapshot(parse_document(path, new, Format.DOTPROMPT)), (at, typed)
+        text = new
+        body += len(typed) if at < body else 0

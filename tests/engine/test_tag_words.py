@@ -10,7 +10,7 @@ from hypothesis import given, settings, strategies as st
 from promptwise.formats import Format, parse_document
 from promptwise.formats.dotprompt_render import LIBRARY_SPLIT
 from promptwise.formats.dotprompt_scan import bits, scan
-from promptwise.formats.tag_words import split_words
+from promptwise.formats.tag_words import find_pair, split_words
 
 RUNS_ON = "this {{ is not closed before the next {{"
 
@@ -217,3 +217,14 @@ def test_the_count_of_opening_braces_after_an_edit_in_a_run_of_braces():
     assert long_run.opens == 100
     at = len(long_run.source) - 99
     assert ds._opens_edited(long_run.source[:at] + "}" + long_run.source[at:], long_run, at, at, at + 1) is None  # counted again when asked
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    text=st.lists(st.sampled_from(["{", "}", "{{", "a", "😀", " ", "{" * 20 + "a"]), max_size=20).map("".join),
+    pair=st.sampled_from(["{{", "}}", "{}", "}{"]),
+    start=st.integers(-3, 60),
+    end=st.one_of(st.none(), st.integers(-3, 60)),
+)
+def test_find_pair_finds_what_str_find_finds(text, pair, start, end):
+    assert find_pair(text, pair, start, end) == text.find(pair, start, end)

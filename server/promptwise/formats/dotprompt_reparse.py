@@ -98,14 +98,17 @@ def _frontmatter_edit(old: PromptDocument, text: str, edit: Edit) -> PromptDocum
     body_start = body_offset(old) + delta
     if body_offset(doc) != body_start:
         return None  # the edit ends before the body: the body is the old one, moved
+    before = scan_of(old)  # the body is the old one, moved: so is its template, and the scan of it
     if doc.frontmatter.get("input") == old.frontmatter.get("input"):
         doc.messages = [m.shifted(delta) for m in old.messages]
         doc.problems += [replace(p, span=p.span.shift(delta)) for p in old.problems if p.code in _RENDER_CODES]
+        if before is not None:
+            remember_scan(doc, before)
         return _finish(doc)
     if any(p.code == "template-error" for p in old.problems):
         return None
-    template, base = _stripped(text, body_start)
-    found = scan(template)
+    template, base = _stripped(text, body_start, before.source if before is not None else None)
+    found = before if before is not None and before.source is template else scan(template)
     if found.error is not None:
         return None
     remember_scan(doc, found)
@@ -134,12 +137,16 @@ def _settings(old: PromptDocument, text: str) -> PromptDocument | None:
     return doc
 
 
-def _stripped(text: str, body_start: int) -> tuple[str, int]:
-    """dotprompt._template for a document with a frontmatter, copying the long text once instead of thrice."""
+def _stripped(text: str, body_start: int, unchanged: str | None = None) -> tuple[str, int]:
+    """dotprompt._template for a document with a frontmatter, copying the long text once instead of thrice.
+    `unchanged` is the last version's template, when the edit left the text from `body_start` on as it
+    was: the same string, not a copy (a frontmatter value typed in a 1 MiB file)."""
     base = _SPACE.match(text, body_start).end()
     end = len(text)
     while end > base and text[end - 1].isspace():
         end -= 1
+    if unchanged is not None and len(unchanged) == end - base:
+        return unchanged, base
     return text[base:end], base
 
 

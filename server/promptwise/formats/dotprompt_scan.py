@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterator
 
 from ..text import Span
 from .tag_words import MARKS as _MARKS
-from .tag_words import split_words
+from .tag_words import find_pair, split_words
 
 # Helpers Dotprompt registers, plus the two Handlebars itself brings.
 BUILTIN_HELPERS = frozenset({"role", "history", "media", "section", "json", "ifEquals", "unlessEquals", "lookup", "log"})
@@ -93,7 +93,7 @@ def _tags_from(source: str, i: int) -> Iterator[Tag]:
     """The tags from offset `i` on, `i` being where one ends (or 0): what comes after depends on nothing before."""
     n = len(source)
     while i < n:
-        start = source.find("{{", i)
+        start = find_pair(source, "{{", i)
         if start < 0:
             break
         slashes = 0
@@ -139,7 +139,7 @@ def _tags_from(source: str, i: int) -> Iterator[Tag]:
             yield Tag(Span(start, stop), "&" + source[q + 1 : end].strip(), end)
             i = stop
             continue
-        end = source.find("}}", start + 2)
+        end = find_pair(source, "}}", start + 2)
         if end < 0:
             raise ScanError("this {{ is never closed with }}", Span(start, start + 2))
         inner_end = end - 1 if end - 1 >= q and source[end - 1] == "~" else end
@@ -300,7 +300,7 @@ def _scan(source: str, tokenize: Callable[[], list[Tag]] | None = None) -> Scan:
         body = tag.body
         if body.startswith("!") or tag.raw_block:
             continue
-        if "{{" in body and _runs_on(body):
+        if find_pair(body, "{{") >= 0 and _runs_on(body):
             result.error = ScanError("this {{ is not closed before the next {{", Span(tag.span.start, tag.span.start + 2))
             return result
         if body.startswith("/"):
@@ -412,7 +412,7 @@ def _runs_on(body: str) -> bool:
     else:
         header = body[2:] if body.startswith("#>") else body[1:] if body.startswith(("#", "^", ">")) else body
     header = header.split(" as |", 1)[0].strip()
-    at = header.find("{{")
+    at = find_pair(header, "{{")
     if at < 0:
         return False
     depth, pos, last_mark = 0, 0, -1
