@@ -81,10 +81,10 @@ def test_a_window_finds_the_sections_a_whole_outline_finds(lines: list[str], eol
     assert sections_starting_between(text, 0, len(text), first, last) == whole
     fences = LineIndex(text).fence_lines()
     assert sections_starting_between(text, 0, len(text), first, last, fences) == whole
-    for start in range(0, len(text), 7):  # a message body that starts anywhere, a fence line's middle included
-        end = len(text) - start // 3
-        lo, hi = max(first, start), min(last, end)
-        assert sections_starting_between(text, start, end, lo, hi, fences) == sections_starting_between(text, start, end, lo, hi)
+    for start in range(0, len(text), 5):  # a message body that starts and ends anywhere, in a fence's marker too
+        for end in range(len(text), max(start, len(text) - 9), -1):
+            lo, hi = max(first, start), min(last, end)
+            assert sections_starting_between(text, start, end, lo, hi, fences) == sections_starting_between(text, start, end, lo, hi)
 
 
 @pytest.mark.parametrize("eol", ["\n", "\r\n", "\r"])

@@ -9,7 +9,7 @@ next heading of the same or a higher level), with its share of the message and w
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from functools import lru_cache
 from dataclasses import dataclass
 from typing import Iterator
@@ -153,7 +153,8 @@ def sections_starting_between(text: str, start: int, end: int, first: int, last:
     it, the next heading of its level or higher (found by the regex engine, the fences between skipped):
     what the inlay hints of a visible range need, without an outline of a whole 1 MiB file.
 
-    `fences`, the text's LineIndex.fence_lines(), spares a search of the text before `first`."""
+    `fences`, the text's LineIndex.fence_lines(), spares the searches for fences before `first` and
+    between a section's heading and the next."""
     fence: str | None = None
     for at in _fences_before(text, start, end, first, fences):
         fence = _fence_after(text, at, end, fence)
@@ -178,7 +179,7 @@ def sections_starting_between(text: str, start: int, end: int, first: int, last:
         title = text[at:line_end].strip()[level:].strip().rstrip("#").strip()
         pending.append((level, at, title, Span(at, line_end)))
     while pending:
-        at, fence = _next_heading(text, start, end, resume, pending[-1][0], fence)
+        at, fence = _next_heading(text, start, end, resume, pending[-1][0], fence, fences)
         if at is None:
             break
         _close(pending, found, len(_MARK.match(text, at).group(1)), at)
@@ -188,14 +189,26 @@ def sections_starting_between(text: str, start: int, end: int, first: int, last:
 
 
 def _fences_before(text: str, start: int, end: int, first: int, fences: list[int] | None) -> Iterator[int]:
-    """The fence lines of text[start:end] that start before `first`, as _lines_starting finds them."""
+    """The fence lines of text[start:end] that start before `first`."""
+    return (at for at in _fence_lines(text, start, end, start, _FENCES, first, fences) if at < first)
+
+
+_FENCES = ("```", "~~~")
+
+
+def _fence_lines(text: str, start: int, end: int, pos: int, openers: tuple[str, ...], stop: int | None, fences: list[int] | None) -> Iterator[int]:
+    """_lines_starting(text, start, end, pos, openers, stop) for code fence `openers`, read from `fences`
+    (the text's LineIndex.fence_lines()) when given: no search of the text."""
     if fences is None:
-        yield from (at for at in _lines_starting(text, start, end, start, ("```", "~~~"), stop=first) if at < first)
+        yield from _lines_starting(text, start, end, pos, openers, stop)
         return
-    if start < first and text.startswith(("```", "~~~"), start, end):
+    bound = end if stop is None else min(end, stop + 4)  # as _lines_starting bounds its needles
+    if pos == start and text.startswith(openers, start, end):
         yield start  # a body that starts with a fence, whether or not a line starts there
-    for at in fences[bisect_right(fences, start) : bisect_left(fences, first)]:
-        if at + 3 <= end:
+    for at in fences[bisect_left(fences, max(pos, start + 1)) :]:
+        if at + 3 > bound:
+            return
+        if text.startswith(openers, at):
             yield at
 
 
@@ -212,14 +225,14 @@ def _headings_up_to(level: int, eol: str) -> re.Pattern[str]:
     return re.compile(rf"{re.escape(eol)}#{{1,{level}}}(?=[ \t\r\n]|\Z)")
 
 
-def _next_heading(text: str, start: int, end: int, pos: int, level: int, fence: str | None) -> tuple[int | None, str | None]:
+def _next_heading(text: str, start: int, end: int, pos: int, level: int, fence: str | None, fences: list[int] | None = None) -> tuple[int | None, str | None]:
     """The start of the first line from `pos` on that is a heading of `level` or higher outside a code
     block, and the fence state there (None when there is none before `end`)."""
     eol = "\n" if text.find("\n", start, end) >= 0 else "\r"
     pattern = _headings_up_to(level, eol)
     while pos < end:
         if fence is not None:  # inside a code block: skip to its closing line
-            for at in _lines_starting(text, start, end, pos, (fence[0] * 3,)):
+            for at in _fence_lines(text, start, end, pos, (fence[0] * 3,), None, fences):
                 fence = _fence_after(text, at, end, fence)
                 if fence is None:
                     pos = _line_end(text, at, end)
@@ -228,7 +241,7 @@ def _next_heading(text: str, start: int, end: int, pos: int, level: int, fence: 
                 return None, fence
         m = pattern.search(text, max(start, pos - 1), end)
         candidate = m.start() + 1 if m else end
-        opener = next(iter(_lines_starting(text, start, end, pos, ("```", "~~~"), stop=candidate)), None)
+        opener = next(_fence_lines(text, start, end, pos, _FENCES, candidate, fences), None)
         if opener is None or opener >= candidate:
             return (candidate if m else None), None
         fence = _fence_after(text, opener, end, None)
