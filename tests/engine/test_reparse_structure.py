@@ -81,6 +81,23 @@ def test_an_error_far_into_a_long_section_is_reported_where_jinja2_reports_it():
     assert got[0][0] == "failed" and got[0][3] == 402  # at "more", the token after the name
 
 
+def test_the_error_window_is_parsed_once_for_the_render_and_the_names_of_a_section():
+    source = "".join(f"Rule {i}: be brief.\n" for i in range(300)) + "{{ question\nmore text ? here\n" + "Tail.\n" * 300
+    at = source.index("{{ question")
+    parses = []
+
+    def parse(text: str):
+        parses.append(len(text))
+        return engine.ENV.parse(text)
+
+    prompty_layout._window_parse.cache_clear()
+    first = prompty_layout.window_error(source, at, parse)
+    again = prompty_layout.window_error(source, at, parse)
+    assert len(parses) == 1
+    assert first is not again and (first.message, first.lineno) == (again.message, again.lineno)
+    assert first.message == "expected token 'end of print statement', got 'more'" and first.lineno == 302
+
+
 # ---- edits that change the structure ----
 
 STRUCTURE = [

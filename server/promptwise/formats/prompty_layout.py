@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any, Callable
 
 import jinja2
@@ -329,18 +330,29 @@ def window_error(source: str, at: int, parse: Callable[[str], Any]) -> Exception
     window = source[at:] if end < 0 else source[at:end]
     prefix = source[:at]
     lines = prefix.count("\n") + prefix.count("\r") - prefix.count("\r\n") if "\r" in prefix else prefix.count("\n")
+    failed = _window_parse(lines, window, parse)
+    if failed is None:
+        return None
+    message, lineno, name, filename = failed
+    found = _UNEXPECTED_CHAR.fullmatch(message or "")
+    if end >= 0 and ("end of template" in str(message) or (found and found["char"] in ("'\"'", '"\'"'))):
+        return None  # the window cut the tag or a string short
+    if end >= 0 and lineno >= lines + 1 + window.count("\n"):
+        return None  # on the window's last line: what follows may change it
+    if found:  # an offset in the text Jinja2 lexes (its line breaks made \n)
+        moved = len(prefix) - prefix.count("\r\n") - lines
+        message = f"unexpected char {found['char']} at {int(found['pos']) + moved}"
+    return jinja2.TemplateSyntaxError(message, lineno, name, filename)
+
+
+@lru_cache(maxsize=8)
+def _window_parse(lines: int, window: str, parse: Callable[[str], Any]) -> tuple[Any, int, Any, Any] | None:
+    """The syntax error of a window (message, line, name, file), or None: rendering a section and finding
+    its names both ask it of the same window on a keystroke, and a Jinja2 parse of it costs a millisecond."""
     try:
         parse("\n" * lines + window)
     except jinja2.TemplateSyntaxError as exc:
-        found = _UNEXPECTED_CHAR.fullmatch(exc.message or "")
-        if end >= 0 and ("end of template" in str(exc.message) or (found and found["char"] in ("'\"'", '"\'"'))):
-            return None  # the window cut the tag or a string short
-        if end >= 0 and exc.lineno >= lines + 1 + window.count("\n"):
-            return None  # on the window's last line: what follows may change it
-        if found:  # an offset in the text Jinja2 lexes (its line breaks made \n)
-            moved = len(prefix) - prefix.count("\r\n") - lines
-            return jinja2.TemplateSyntaxError(f"unexpected char {found['char']} at {int(found['pos']) + moved}", exc.lineno, exc.name, exc.filename)
-        return exc
+        return exc.message, exc.lineno, exc.name, exc.filename
     except Exception:  # noqa: BLE001 - any other failure: let the whole section say it
         return None
     return None
