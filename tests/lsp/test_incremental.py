@@ -67,3 +67,22 @@ def test_a_keystroke_in_a_long_text_encodes_one_chunk():
     edited = text[:middle] + "x" + text[middle:]
     assert cache.count(encoder, edited) == encoder.count(edited)
     assert cache.misses == misses + 1
+
+
+def test_a_message_and_its_last_section_are_each_counted_again_from_their_own_last_version(monkeypatch):
+    """The section under a heading typed in a long file runs to the file's end, as its message does: each
+    keystroke counts both, and each must be counted from its own last version, not from the other's."""
+    encoder = get_encoder("o200k_base")
+    cache = SegmentCache()
+    text = "\n\n".join(f"Rule {i}: cite the policy section 日本語 🎉 and keep replies short." for i in range(6000))
+    heading = len(text) // 2
+    split_lengths: list[int] = []
+    blocks = counter._blocks
+    monkeypatch.setattr(counter, "_blocks", lambda t: split_lengths.append(len(t)) or blocks(t))
+    for key in "# Note":
+        text = text[:heading] + key + text[heading:]
+        heading += 1
+        section = text[heading - 1 :]
+        assert cache.count(encoder, text) == encoder.count(text)
+        assert cache.count(encoder, section) == encoder.count(section)
+    assert max(split_lengths[2:]) <= 4 * counter._BLOCK, split_lengths  # a block or two around the key, not half the text

@@ -128,6 +128,13 @@ class _Counted:
         return sum(self.counts)
 
 
+def _versions_of_one_text(new: _Counted, old: _Counted) -> bool:
+    """Whether a text counted from a recent one is the next version of it (a keystroke, a paste), not
+    another text that shares an end with it, such as a section of a message, which keeps its own."""
+    a, b = sum(map(len, new.blocks)), sum(map(len, old.blocks))
+    return abs(a - b) <= max(a, b) // 4
+
+
 class SegmentCache:
     """Counts per (tokenizer, text); an edit re-encodes only the chunks it changed."""
 
@@ -151,32 +158,49 @@ class SegmentCache:
         recent = self._recent.get(encoder.name)
         if recent is None:
             recent = self._recent.setdefault(encoder.name, [])
+        # The version to re-count from is the one with the least in the middle: a message and a section
+        # of it that both run to the end of the file share their ends, and re-counting a message from
+        # its section's last version would re-split half a megabyte.
+        best: tuple[int, _Counted, tuple[int, int, int, int]] | None = None
         for entry in reversed(recent[:]):
-            counted = self._reuse(encoder, text, entry)
-            if counted is not None:
-                break
-        else:
+            common = self._common(text, entry)
+            if common is None:
+                continue
+            i, pos, j, end = common
+            if best is None or end - pos < best[0]:
+                best = (end - pos, entry, common)
+            if end - pos <= 2 * _BLOCK:
+                break  # a block or two to count again: as good as any
+        if best is None:
             entry = None
             blocks = _blocks(text)
             counted = _Counted(blocks, self._count_blocks(encoder, blocks))
+        else:
+            _, entry, (i, pos, j, end) = best
+            if i == len(entry.blocks) and pos == len(text):
+                self.hits += 1
+                counted = entry
+            else:
+                middle = _blocks(text[pos:end]) if end > pos else []
+                counted = _Counted(entry.blocks[:i] + middle + entry.blocks[j:], entry.counts[:i] + self._count_blocks(encoder, middle) + entry.counts[j:])
         with self._lock:
-            if entry is not None and entry in recent:
+            if entry is not None and entry in recent and _versions_of_one_text(counted, entry):
                 recent.remove(entry)  # the older version of this text is not needed again
             recent.append(counted)
             while len(recent) > _RECENT:
                 del recent[0]
         return counted.total
 
-    def _reuse(self, encoder: Encoder, text: str, old: "_Counted") -> "_Counted | None":
-        """Count `text` as an edit of a recently counted text: compare blocks, count only the changed middle."""
+    def _common(self, text: str, old: "_Counted") -> tuple[int, int, int, int] | None:
+        """How `text` and a recently counted text agree: the first `i` blocks, up to offset `pos`, and the
+        blocks from `j` on, from offset `end` (all of them for an equal text); None if neither end agrees."""
         blocks = old.blocks
         i = pos = 0
         while i < len(blocks) and text.startswith(blocks[i], pos):
             pos += len(blocks[i])
             i += 1
         if i == len(blocks) and pos == len(text):
-            self.hits += 1
-            return old
+            return i, pos, i, pos
         j, end = len(blocks), len(text)
         while j > i and text.endswith(blocks[j - 1], pos, end):
             end -= len(blocks[j - 1])
@@ -190,9 +214,7 @@ class SegmentCache:
         while j < len(blocks) and not _breaks_at(text, end):
             end += len(blocks[j])
             j += 1
-        middle = _blocks(text[pos:end]) if end > pos else []
-        counts = old.counts[:i] + self._count_blocks(encoder, middle) + old.counts[j:]
-        return _Counted(blocks[:i] + middle + blocks[j:], counts)
+        return i, pos, j, end
 
     def _count_blocks(self, encoder: Encoder, blocks: list[str]) -> list[int]:
         memo = self._blocks.get(encoder.name)
