@@ -228,3 +228,11 @@ def test_the_count_of_opening_braces_after_an_edit_in_a_run_of_braces():
 )
 def test_find_pair_finds_what_str_find_finds(text, pair, start, end):
     assert find_pair(text, pair, start, end) == text.find(pair, start, end)
+
+
+def test_a_closing_tag_left_open_names_only_its_first_word():
+    """`{{/i` typed before a long text runs on to the next tag's `}}`: the scanner reads its name, not
+    every word of the text."""
+    found = scan('{{role "user"}}\n{{#if q}}yes{{/i\n' + "Some rule text here. " * 5000 + '\n{{role "user"}}\nQ')
+    assert str(found.error) == "{{/i}} does not close {{#if}}"
+    assert found.error.span.start == len('{{role "user"}}\n{{#if q}}yes')

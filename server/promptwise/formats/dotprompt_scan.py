@@ -304,7 +304,7 @@ def _scan(source: str, tokenize: Callable[[], list[Tag]] | None = None) -> Scan:
             result.error = ScanError("this {{ is not closed before the next {{", Span(tag.span.start, tag.span.start + 2))
             return result
         if body.startswith("/"):
-            words = body[1:].split()
+            words = body[1:].split(None, 1)  # the name only: a closing tag left open runs on for kilobytes
             name = words[0] if words else ""
             if not stack or stack[-1].name != name:
                 opened = f"{{{{#{stack[-1].name}}}}}" if stack else "no open block"
