@@ -42,6 +42,7 @@ from .prompty_tools import prompty_tools
 from .reasoning_settings import Options, cache_breakpoints, read_options
 from .sandbox import template_line
 from .schema import PromptyFrontmatter, validate_frontmatter
+from .tag_words import find_pair
 
 _VARIABLE = re.compile(r"\{\{-?\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)")
 _PROVIDERS = {"azure_openai": "azure", "azure": "azure", "openai": "openai", "serverless": None}
@@ -273,7 +274,7 @@ def _render_text(source: str, values: dict[str, Any], budget: Budget, layout: La
     """One section's text rendered: a long one of a simple Jinja2 body run by run (see `stretches`), so
     that only its few tagged lines go through Jinja2. A run that does not compile gives the error the
     whole would give (`window_error`); anything else a run cannot do alone, the whole section does."""
-    if not (layout.simple and not layout.is_mustache and len(source) > PIECEWISE) or "{{" not in source:
+    if not (layout.simple and not layout.is_mustache and len(source) > PIECEWISE) or find_pair(source, "{{") < 0:
         return engine.render(source, values, budget, layout.is_mustache, touched)
     runs, unclosed = stretches(source)
     before = (budget.output, budget.steps)
@@ -398,7 +399,7 @@ def _attach_variables(
 
 
 def _free_names(source: str, layout: Layout) -> frozenset[str]:
-    if layout.simple and not layout.is_mustache and len(source) > PIECEWISE and "{{" in source:
+    if layout.simple and not layout.is_mustache and len(source) > PIECEWISE and find_pair(source, "{{") >= 0:
         runs, unclosed = stretches(source)  # no statement: the names of the whole are those of its tagged runs
         try:
             if unclosed is None:

@@ -14,6 +14,7 @@ import jinja2.meta
 from . import prompty_mustache as mustache
 from .limits import Budget
 from .sandbox import PromptSandbox, render_within
+from .tag_words import find_pair
 
 _TOUCHED: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("promptwise_prompty_touched", default=None)
 TEMPLATE_MARK = re.compile(r"\{\{|\{%|\{#")
@@ -88,7 +89,7 @@ def _find_undeclared(source: str) -> frozenset[str]:
 def render(source: str, values: dict[str, Any], budget: Budget, is_mustache: bool, touched: set[str]) -> str:
     """`source` rendered with `values`; the names it read with no value are added to `touched`."""
     if is_mustache:
-        if "{{" not in source:
+        if find_pair(source, "{{") < 0:
             return source
         nodes = mustache.parse(source)
         missing = lambda node: ""  # noqa: E731 (empty, as chevron renders a name with no value)

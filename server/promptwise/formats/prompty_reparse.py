@@ -21,6 +21,7 @@ from .prompty import (
 from .prompty_layout import Layout, is_simple, layout_of, remember_simple, rich_inputs, sections_of, still_simple
 from .prompty_split import source_role_lines
 from .reasoning_settings import cache_breakpoints
+from .tag_words import find_pair
 
 
 def reparse_prompty(old: PromptDocument, text: str, edit: Edit) -> PromptDocument | None:
@@ -190,7 +191,7 @@ def _known_body(doc: PromptDocument, text: str, body_start: int, old: PromptDocu
     remember_simple(text, after.start, after.is_mustache, after.simple)
     kept = {}
     for m in old.messages:
-        if not m.problems and not m.variables and old.text.find("{{", m.body.start, m.body.end) < 0:
+        if not m.problems and not m.variables and find_pair(old.text, "{{", m.body.start, m.body.end) < 0:
             moved = m.shifted(delta)
             kept[(moved.header.start, moved.body.start, moved.body.end)] = moved
     return after, kept

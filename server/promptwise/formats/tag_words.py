@@ -1,4 +1,5 @@
-"""A Handlebars tag's words: split on whitespace outside quotes, parentheses and brackets.
+"""Reading template tags in long texts: a Handlebars tag's words (split on whitespace outside quotes,
+parentheses and brackets), and `find_pair`, the search for `{{` or `}}` of every template format.
 
 Both the scanner and dotpromptz-handlebars split a tag this way, and both did it a character at a time in
 Python. A half-typed `{{` makes one tag of the text up to the next `}}`, often a hundred kilobytes, so
