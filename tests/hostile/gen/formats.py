@@ -15,6 +15,9 @@ def generate(workspace: Path, ctx) -> None:
     # which the word splitter stops, and a half-typed tag before a megabyte of prose.
     (workspace / "templates-runaway-tag.prompt").write_text(fm + "{{x " + "( ' \" [ a=b ] ) " * 60_000 + "{{y}}\n")
     (workspace / "templates-half-typed.prompt").write_text(fm + '{{role "system"}}\n{{ro\n' + "Rule: be brief, don't guess.\n" * 40_000 + '{{role "user"}}\nHi\n')
+    # A role name's quote left open before a megabyte: it closes in the next role tag; a closing tag left open.
+    (workspace / "templates-open-role-name.prompt").write_text(fm + '{{role "system"}}\n{{role "us\n' + "Rule: say \"hi\" (twice), don't guess.\n" * 30_000 + '{{role "user"}}\nHi\n')
+    (workspace / "templates-open-closing-tag.prompt").write_text(fm + '{{role "system"}}\n{{#if q}}yes{{/i\n' + "Rule: be brief.\n" * 60_000 + '{{role "user"}}\nHi\n')
     # Blocks nested far deeper than any template needs (rendering recursed once per level).
     (workspace / "templates-nested-blocks.prompt").write_text(fm + "{{#if a}}" * 5_000 + "x" + "{{/if}}" * 5_000)
     # A role line of many spaces made the role-line regex backtrack quadratically (the undefined
