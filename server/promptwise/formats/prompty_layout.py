@@ -15,6 +15,7 @@ from ..text import Edit, Span
 from .common import message_span
 from .document import Finding, Message, PromptDocument
 from .prompty_split import Piece, source_role_lines, style_of
+from .tag_words import find_pair
 
 # A literal role line is replaced by this marker while the whole body renders, so that each role line
 # of the output can be traced to the source line that wrote it (or to none: a loop or a value wrote it).
@@ -293,9 +294,8 @@ def stretches(source: str) -> tuple[list[tuple[bool, str]], int | None]:
     and where that line starts."""
     out: list[tuple[bool, str]] = []
     at = 0
-    find = source.find
     while True:
-        tag = find("{{", at)
+        tag = find_pair(source, "{{", at)
         if tag < 0:
             if at < len(source):
                 out.append((False, source[at:]))
@@ -305,12 +305,12 @@ def stretches(source: str) -> tuple[list[tuple[bool, str]], int | None]:
             out.append((False, source[at:line]))
         end = line
         while tag >= 0 and (tag < end or end == line):
-            close = find("}}", tag + 2)
+            close = find_pair(source, "}}", tag + 2)
             if close < 0:
                 return out, line
-            end = find("\n", close + 2)
+            end = source.find("\n", close + 2)
             end = len(source) if end < 0 else end + 1
-            tag = find("{{", close + 2, end)
+            tag = find_pair(source, "{{", close + 2, end)
         out.append((True, source[line:end]))
         at = end
 
