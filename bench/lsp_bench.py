@@ -28,6 +28,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import compileall
+import contextlib
+import gc
 import os
 import random
 import statistics
@@ -201,6 +203,19 @@ async def cold_start(root: Path) -> float:
     return elapsed
 
 
+@contextlib.contextmanager
+def client_heap_frozen():
+    """Keep this client's own garbage collector out of the timed keys. A full collection here walks
+    everything pygls and lsprotocol built (40 ms and more, growing with each server started), and the
+    key it lands on would be timed as the server's; VS Code's client pays nothing like it."""
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 async def typing(kind: str, folder: Path, keystrokes: int) -> tuple[list[float], int, str, float, float]:
     text = big_prompt(kind)
     path = folder / FILES[kind]
@@ -214,13 +229,14 @@ async def typing(kind: str, folder: Path, keystrokes: int) -> tuple[list[float],
     column = len(lines[line].encode("utf-16-le")) // 2  # typing at the end of a line in the middle
     typed = "and always cite the policy section you used 🎉 "
     times = []
-    for i in range(keystrokes):
-        ch = typed[i % len(typed)]
-        began = time.perf_counter()
-        client.insert(uri, t.Position(line, column), ch)
-        await client.hints(uri, max(0, line - 30), line + 30)
-        times.append(time.perf_counter() - began)
-        column += len(ch.encode("utf-16-le")) // 2
+    with client_heap_frozen():
+        for i in range(keystrokes):
+            ch = typed[i % len(typed)]
+            began = time.perf_counter()
+            client.insert(uri, t.Position(line, column), ch)
+            await client.hints(uri, max(0, line - 30), line + 30)
+            times.append(time.perf_counter() - began)
+            column += len(ch.encode("utf-16-le")) // 2
     top = await client.hints(uri, 0, 40)
     rss = rss_mib(client.pid)
     await asyncio.sleep(2.5)  # the server hands freed heap back when typing pauses
@@ -254,17 +270,18 @@ async def typing_edits(kind: str, folder: Path, keystrokes: int, server_path: Pa
         hints: list[float] = []
         pulls: list[asyncio.Future] = []
         cpu_began = 0.0
-        for i in range(keystrokes + 5):
-            if i == 5:
-                cpu_began = cpu_seconds(client.pid)
-            start, end, typed = cursor.press(edit.keys[i % len(edit.keys)])
-            line = start[0]
-            began = time.perf_counter()
-            client.change(uri, start, end, typed)
-            pulls.append(asyncio.ensure_future(client.pull(uri, result_id)))
-            await client.hints(uri, max(0, line - 30), line + 30)
-            hints.append((time.perf_counter() - began) * 1000)
-        cpu = (cpu_seconds(client.pid) - cpu_began) * 1000 / keystrokes
+        with client_heap_frozen():
+            for i in range(keystrokes + 5):
+                if i == 5:
+                    cpu_began = cpu_seconds(client.pid)
+                start, end, typed = cursor.press(edit.keys[i % len(edit.keys)])
+                line = start[0]
+                began = time.perf_counter()
+                client.change(uri, start, end, typed)
+                pulls.append(asyncio.ensure_future(client.pull(uri, result_id)))
+                await client.hints(uri, max(0, line - 30), line + 30)
+                hints.append((time.perf_counter() - began) * 1000)
+            cpu = (cpu_seconds(client.pid) - cpu_began) * 1000 / keystrokes
         began = time.perf_counter()
         last = await asyncio.gather(*pulls, return_exceptions=True)
         settled = (time.perf_counter() - began) * 1000
