@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from ..text import Span
 from .limits import Budget
+from .tag_words import find_pair
 
 _MAX_BLOCK_DEPTH = 40  # blocks within blocks; rendering recurses once per level
 
@@ -116,7 +117,7 @@ class _Finder:
         seen = self.last.get(needle)
         if seen is not None and seen[0] <= start and (seen[1] == -1 or seen[1] >= start):
             return seen[1]
-        found = self.source.find(needle, start)
+        found = find_pair(self.source, needle, start) if len(needle) == 2 else self.source.find(needle, start)
         self.last[needle] = (start, found)
         return found
 
@@ -181,7 +182,7 @@ def _tokenize(source: str) -> tuple[list[_Token], int | None]:
     pos = 0
     unclosed = None
     while True:
-        p = source.find("{{", pos)
+        p = find_pair(source, "{{", pos)
         if p == -1:
             break
         found = _tag(source, finder, p)
